@@ -1,0 +1,35 @@
+"""Errors of a predictor against a problem's reference solution."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from loihi_pinn.problems import Problem
+
+
+def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
+    """``||prediction - reference||_2 / ||reference||_2`` over all entries (seed 000's definition)."""
+    return float(np.linalg.norm(prediction - reference) / np.linalg.norm(reference))
+
+
+def predict_model(model: torch.nn.Module, points: np.ndarray, batch: int = 65536) -> np.ndarray:
+    """A torch model's outputs at float64 points ``(n, d_in)``, as float64 ``(n, d_out)``."""
+    dtype = next(model.parameters()).dtype
+    with torch.no_grad():
+        outs = [model(torch.as_tensor(points[i:i + batch], dtype=dtype)) for i in range(0, len(points), batch)]
+    return torch.cat(outs).double().numpy()
+
+
+def error_report(problem: Problem, predict: Callable[[np.ndarray], np.ndarray],
+                 points: np.ndarray | None = None) -> dict:
+    """rel L2 overall and per output, and max abs error, on ``points`` (default: evaluation grid)."""
+    points = problem.evaluation_points() if points is None else problem.check_points(points)
+    ref, pred = problem.reference(points), predict(points)
+    report = {"rel_l2": relative_l2(pred, ref), "max_abs_error": float(np.abs(pred - ref).max()),
+              "points": len(points)}
+    if problem.d_out > 1:
+        report["rel_l2_per_output"] = {name: relative_l2(pred[:, i], ref[:, i])
+                                       for i, name in enumerate(problem.output_names)}
+    return report

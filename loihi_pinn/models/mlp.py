@@ -1,0 +1,111 @@
+"""The PINN network: input normalization to [-1, 1]^d, then a plain MLP.
+
+Accepted MLP form (what conversion to a spiking network needs): an ``nn.Sequential`` of
+``Linear, act, Linear, act, ..., Linear``: one activation module after every hidden ``Linear``,
+all of one supported type (``ACTIVATIONS``), and a ``Linear`` last (no output activation).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from loihi_pinn.errors import InputError
+
+
+class Sine(nn.Module):
+    """sin(x) as a module (SIREN-style activations)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh, "sin": Sine, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "hardtanh": nn.Hardtanh,
+}
+
+
+def activation_name(module: nn.Module) -> str | None:
+    """The ``ACTIVATIONS`` key of a module, or None if it is not a supported activation."""
+    for name, cls in ACTIVATIONS.items():
+        if type(module) is cls:
+            return name
+    return None
+
+
+def make_activation(name: str, negative_slope: float | None = None) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise InputError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+    if name == "leaky_relu":
+        return nn.LeakyReLU(negative_slope if negative_slope is not None else 0.01)
+    return ACTIVATIONS[name]()
+
+
+def build_mlp(layer_sizes: list[int], activation: str = "tanh",
+              negative_slope: float | None = None) -> nn.Sequential:
+    """``Linear(n0, n1), act, ..., Linear(n_{L-1}, n_L)`` for ``layer_sizes = [n0, ..., n_L]``."""
+    modules: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        modules.append(nn.Linear(n_in, n_out))
+        if i < len(layer_sizes) - 2:
+            modules.append(make_activation(activation, negative_slope))
+    return nn.Sequential(*modules)
+
+
+def describe_mlp(net: nn.Module) -> dict:
+    """Check ``net`` has the accepted form and return its architecture
+    ``{"layer_sizes": [...], "activation": name, "negative_slope": float | None}``."""
+    if not isinstance(net, nn.Sequential):
+        raise InputError(f"expected an nn.Sequential of Linear and activation modules, got "
+                         f"{type(net).__name__}; rebuild it as nn.Sequential(Linear, Tanh, ..., Linear)")
+    modules = list(net)
+    if not modules or not isinstance(modules[-1], nn.Linear):
+        raise InputError("the MLP must end with an nn.Linear (no output activation)")
+    sizes, acts = [], []
+    for i, m in enumerate(modules):
+        expect_linear = i % 2 == 0
+        if expect_linear and not isinstance(m, nn.Linear):
+            raise InputError(f"module {i} ({type(m).__name__}) must be nn.Linear: the accepted form is "
+                             f"Linear, activation, Linear, ..., Linear")
+        if not expect_linear:
+            name = activation_name(m)
+            if name is None:
+                raise InputError(f"module {i} ({type(m).__name__}) is not a supported activation; "
+                                 f"supported: {', '.join(c.__name__ for c in ACTIVATIONS.values())}")
+            acts.append((name, getattr(m, "negative_slope", None)))
+        if expect_linear:
+            if sizes and m.in_features != sizes[-1]:
+                raise InputError(f"module {i} takes {m.in_features} inputs but the layer before "
+                                 f"gives {sizes[-1]}")
+            if m.bias is None:
+                raise InputError(f"module {i} (Linear) has no bias; use bias=True")
+            sizes = sizes or [m.in_features]
+            sizes.append(m.out_features)
+    if len(set(acts)) > 1:
+        raise InputError(f"all hidden layers must use one activation, found {sorted(set(a for a, _ in acts))}")
+    name, slope = acts[0] if acts else ("tanh", None)
+    return {"layer_sizes": sizes, "activation": name, "negative_slope": slope}
+
+
+class PINN(nn.Module):
+    """``net(2 (x - lower) / (upper - lower) - 1)``: maps physical points ``(n, d_in)`` to ``(n, d_out)``."""
+
+    def __init__(self, net: nn.Sequential, lower, upper):
+        super().__init__()
+        self.architecture = describe_mlp(net)
+        if len(lower) != self.architecture["layer_sizes"][0] or len(upper) != len(lower):
+            raise InputError(f"the MLP takes {self.architecture['layer_sizes'][0]} inputs but the "
+                             f"domain has {len(lower)} dimensions")
+        self.net = net
+        self.register_buffer("lower", torch.as_tensor(lower, dtype=torch.float32))
+        self.register_buffer("upper", torch.as_tensor(upper, dtype=torch.float32))
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Physical points ``(n, d_in)`` to the network's [-1, 1]^d_in."""
+        return 2 * (x - self.lower) / (self.upper - self.lower) - 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.normalize(x))
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())

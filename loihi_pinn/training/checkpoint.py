@@ -1,0 +1,95 @@
+"""Checkpoints: a folder with ``weights.pt`` (the state dict) and ``checkpoint.json`` (metadata).
+
+The metadata alone rebuilds the model: problem name, architecture, input normalization; it also
+records the training set-up, final losses and the error against the reference solution.
+Shipped checkpoints live in ``loihi_pinn/checkpoints/<problem>/`` and load by problem name.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from loihi_pinn.errors import InputError
+from loihi_pinn.models import PINN, build_mlp
+
+FORMAT = "loihi-pinn-checkpoint"
+VERSION = 1
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+WEIGHTS, METADATA = "weights.pt", "checkpoint.json"
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the rebuilt model (eval mode) and its metadata dict."""
+
+    model: PINN
+    metadata: dict
+    path: Path
+
+    @property
+    def problem(self) -> str:
+        return self.metadata["problem"]
+
+
+def save_checkpoint(folder, model: PINN, problem: str, **extra) -> Path:
+    """Write ``weights.pt`` and ``checkpoint.json`` into ``folder`` (created); ``extra`` entries
+    (training, final_losses, errors, command, ...) go into the metadata as they are."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "format": FORMAT, "version": VERSION, "problem": problem,
+        "architecture": model.architecture, "parameters": model.n_parameters,
+        "input_normalization": {"lower": model.lower.tolist(), "upper": model.upper.tolist(),
+                                "maps_to": [-1.0, 1.0]},
+        **extra,
+    }
+    torch.save(model.state_dict(), folder / WEIGHTS)
+    (folder / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
+    return folder
+
+
+def resolve_checkpoint(name_or_path) -> Path:
+    """A checkpoint folder from a path (folder or one of its two files) or a shipped problem name."""
+    path = Path(name_or_path)
+    if path.is_file() and path.name in (WEIGHTS, METADATA):
+        path = path.parent
+    if not path.exists() and (SHIPPED_DIR / str(name_or_path)).is_dir():
+        path = SHIPPED_DIR / str(name_or_path)
+    if not path.is_dir():
+        shipped = sorted(p.name for p in SHIPPED_DIR.glob("*") if p.is_dir())
+        raise InputError(f"no checkpoint at {str(name_or_path)!r}: give a folder holding {METADATA} and "
+                         f"{WEIGHTS}, or a shipped name ({', '.join(shipped) or 'none shipped'})")
+    return path
+
+
+def load_checkpoint(name_or_path) -> Checkpoint:
+    """Rebuild the model from a checkpoint folder or shipped name; errors name what is malformed."""
+    folder = resolve_checkpoint(name_or_path)
+    try:
+        metadata = json.loads((folder / METADATA).read_text())
+    except FileNotFoundError:
+        raise InputError(f"{folder} has no {METADATA}; it is not a loihi-pinn checkpoint") from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"{folder / METADATA} is not valid JSON ({err}); the checkpoint is corrupted") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise InputError(f"{folder / METADATA} is not a loihi-pinn checkpoint (format must be {FORMAT!r})")
+    try:
+        arch, norm = metadata["architecture"], metadata["input_normalization"]
+        net = build_mlp(arch["layer_sizes"], arch["activation"], arch.get("negative_slope"))
+        model = PINN(net, norm["lower"], norm["upper"])
+    except (KeyError, TypeError) as err:
+        raise InputError(f"{folder / METADATA} lacks or garbles {err}; re-save the checkpoint") from None
+    try:
+        state = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except FileNotFoundError:
+        raise InputError(f"{folder} has no {WEIGHTS}") from None
+    except (RuntimeError, EOFError, KeyError, ValueError, AttributeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"{folder / WEIGHTS} does not match the architecture in {METADATA} or is "
+                         f"corrupted: {first}") from None
+    model.eval()
+    return Checkpoint(model, metadata, folder)

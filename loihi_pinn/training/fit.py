@@ -1,0 +1,38 @@
+"""Train a PINN for a benchmark problem end to end: build (or accept) the model, train,
+measure against the reference, save the checkpoint with its loss-history plot."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from loihi_pinn.evaluation import error_report, predict_model
+from loihi_pinn.models import PINN, build_mlp
+from loihi_pinn.plotting import plot_loss_history
+from loihi_pinn.problems import Problem
+
+from .checkpoint import save_checkpoint
+from .trainer import TrainConfig, TrainResult, train
+
+
+def default_model(problem: Problem, seed: int = 0) -> PINN:
+    """The paper's network for the problem (``hidden_layers x width`` tanh), seeded init."""
+    torch.manual_seed(seed)
+    sizes = [problem.d_in] + [problem.width] * problem.hidden_layers + [problem.d_out]
+    return PINN(build_mlp(sizes, "tanh"), problem.lower, problem.upper)
+
+
+def fit(problem: Problem, config: TrainConfig, out, *, net: torch.nn.Sequential | None = None,
+        command: str | None = None, progress: bool = True) -> tuple[Path, dict, TrainResult]:
+    """Train on ``problem`` and save to folder ``out``; ``net`` is an optional user MLP
+    (see ``loihi_pinn.models.describe_mlp`` for the accepted form). Returns
+    (checkpoint folder, error report on the evaluation grid, training result)."""
+    model = default_model(problem, config.seed) if net is None else PINN(net, problem.lower, problem.upper)
+    result = train(problem, model, config, progress=progress)
+    model.eval()
+    report = error_report(problem, lambda x: predict_model(model, x))
+    folder = save_checkpoint(out, model, problem.name, training=result.to_dict(),
+                             errors=report, command=command, torch_version=torch.__version__,
+                             threads=torch.get_num_threads())
+    plot_loss_history(result.history, folder / "loss.png", title=f"{problem.name}: training loss")
+    return folder, report, result

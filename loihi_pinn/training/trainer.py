@@ -1,0 +1,138 @@
+"""Physics-informed training: Adam on freshly sampled points, optionally finished by L-BFGS."""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from loihi_pinn.problems import Problem
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimizer settings. ``lr`` decays exponentially to ``lr * final_lr_ratio`` over the Adam
+    steps; the sampled points are redrawn every ``resample_every`` Adam steps; L-BFGS runs
+    ``lbfgs_steps`` iterations on one fixed draw of ``lbfgs_point_factor`` x the points."""
+
+    adam_steps: int = 5000
+    lbfgs_steps: int = 0
+    lr: float = 1e-3
+    final_lr_ratio: float = 0.02
+    resample_every: int = 100
+    lbfgs_point_factor: int = 2
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.adam_steps < 0 or self.lbfgs_steps < 0 or self.adam_steps + self.lbfgs_steps == 0:
+            raise ValueError("adam_steps and lbfgs_steps must be >= 0 and not both 0")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+
+
+@dataclass
+class TrainResult:
+    """Loss history (one entry per logged step: step, phase, total and per-condition losses)."""
+
+    config: TrainConfig
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def final_losses(self) -> dict:
+        return {k: v for k, v in self.history[-1].items() if k not in ("step", "phase")}
+
+    def to_dict(self) -> dict:
+        return {"config": asdict(self.config), "seconds": self.seconds, "final_losses": self.final_losses}
+
+
+def sample_conditions(problem: Problem, generator: torch.Generator, dtype: torch.dtype,
+                      factor: int = 1) -> list[torch.Tensor]:
+    """One draw of points for every condition of the problem."""
+    return [c.sample(factor * c.n_points, generator).to(dtype) for c in problem.conditions]
+
+
+def physics_loss(problem: Problem, model: torch.nn.Module, points: list[torch.Tensor]):
+    """Weighted sum of mean squared residuals; returns (total, {condition: unweighted loss})."""
+    total, parts = 0.0, {}
+    for cond, x in zip(problem.conditions, points):
+        loss = cond.residual(model, x.clone()).pow(2).mean()
+        parts[cond.name] = loss
+        total = total + cond.weight * loss
+    return total, parts
+
+
+def _log(step: int, phase: str, total, parts) -> dict:
+    return {"step": step, "phase": phase, "total": float(total), **{k: float(v) for k, v in parts.items()}}
+
+
+def train(problem: Problem, model: torch.nn.Module, config: TrainConfig, *,
+          progress: bool = True, log_every: int = 50) -> TrainResult:
+    """Train ``model`` in place on ``problem``'s loss; returns the loss history.
+
+    Deterministic for a given ``config.seed`` and thread count. If L-BFGS diverges (NaN loss),
+    the model is restored to its state after Adam.
+    """
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    dtype = next(model.parameters()).dtype
+    result = TrainResult(config)
+    start = time.perf_counter()
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    gamma = config.final_lr_ratio ** (1.0 / max(config.adam_steps, 1))
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)
+    bar = tqdm(total=config.adam_steps + config.lbfgs_steps, desc=f"train {problem.name}",
+               disable=not progress, unit="step", mininterval=1.0)
+    points = None
+    for step in range(config.adam_steps):
+        if step % config.resample_every == 0:
+            points = sample_conditions(problem, gen, dtype)
+        optimizer.zero_grad(set_to_none=True)
+        total, parts = physics_loss(problem, model, points)
+        total.backward()
+        optimizer.step()
+        scheduler.step()
+        if step % log_every == 0 or step == config.adam_steps - 1:
+            result.history.append(_log(step, "adam", total, parts))
+            bar.set_postfix(loss=f"{float(total):.3e}")
+        bar.update()
+
+    if config.lbfgs_steps:
+        _run_lbfgs(problem, model, config, gen, dtype, result, bar, log_every)
+    bar.close()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _run_lbfgs(problem, model, config, gen, dtype, result, bar, log_every):
+    saved = copy.deepcopy(model.state_dict())
+    points = sample_conditions(problem, gen, dtype, factor=config.lbfgs_point_factor)
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=config.lbfgs_steps,
+                                  max_eval=int(config.lbfgs_steps * 1.25), history_size=50,
+                                  tolerance_grad=1e-12, tolerance_change=1e-15,
+                                  line_search_fn="strong_wolfe")
+    first = config.adam_steps
+    evals = [0]
+
+    def closure():
+        optimizer.zero_grad(set_to_none=True)
+        total, parts = physics_loss(problem, model, points)
+        total.backward()
+        if evals[0] % log_every == 0:
+            result.history.append(_log(first + evals[0], "lbfgs", total, parts))
+            bar.set_postfix(loss=f"{float(total):.3e}")
+        evals[0] += 1
+        if evals[0] <= config.lbfgs_steps:
+            bar.update()
+        return total
+
+    optimizer.step(closure)
+    total, parts = physics_loss(problem, model, points)
+    if not math.isfinite(float(total)):
+        model.load_state_dict(saved)
+        total, parts = physics_loss(problem, model, points)
+    result.history.append(_log(first + evals[0], "lbfgs", total, parts))
