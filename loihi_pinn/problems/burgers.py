@@ -83,5 +83,5 @@ def build() -> Problem:
         reference=numpy_reference(exact), reference_method="Cole-Hopf, Fourier-Bessel series",
         grid_shape=(256, 101), hidden_layers=6, width=40,
         notes=f"nu = {NU} (not given by the paper); front at the periodic seam x = 0 = 2 pi",
-        train_defaults=dict(adam_steps=8000, lbfgs_steps=2000, lr=1e-3),
+        train_defaults=dict(adam_steps=10000, lbfgs_steps=10000, lr=1e-3),
     )

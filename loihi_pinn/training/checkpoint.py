@@ -7,6 +7,7 @@ Shipped checkpoints live in ``loihi_pinn/checkpoints/<problem>/`` and load by pr
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def load_checkpoint(name_or_path) -> Checkpoint:
         model.load_state_dict(state)
     except FileNotFoundError:
         raise InputError(f"{folder} has no {WEIGHTS}") from None
-    except (RuntimeError, EOFError, KeyError, ValueError, AttributeError) as err:
+    except (RuntimeError, EOFError, KeyError, ValueError, AttributeError, pickle.UnpicklingError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(f"{folder / WEIGHTS} does not match the architecture in {METADATA} or is "
                          f"corrupted: {first}") from None

@@ -1,0 +1,130 @@
+"""Layer-wise calibration of a converted network (Li et al. 2021/2022, as extended in seed 000).
+
+Layer by layer, on calibration points, with the *spiking* output of the (already calibrated)
+layers before as input, fit this layer so that its decoded output matches the ANN's activation:
+
+- ``light``: biases and initial membrane potentials v0 (bias correction + potential
+  initialization);
+- ``advanced``: weights, biases and v0.
+
+Hidden layers are fitted by Adam through the T-step neuron recurrence with straight-through
+spike gradients (the same step functions the emulator runs); the linear readout is solved in
+closed form (least squares; light: the mean offset only). The same code serves every neuron model.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from loihi_pinn.errors import InputError
+from loihi_pinn.models import PINN
+
+from .convert import ann_values
+from .emulator import emulated_steps, readout, run_hidden_layer
+from .network import SpikingLayer, SpikingNetwork
+
+MODES = ("none", "light", "advanced")
+
+
+def _v0_bounds(net: SpikingNetwork, layer: SpikingLayer) -> tuple[float, float]:
+    theta = layer.threshold
+    return (-theta, theta) if (net.neuron == "signed_if" and layer.signed) else (0.0, theta)
+
+
+def _fit_hidden_layer(net, layer, inputs, target, mode, iterations, batch, gen, bar):
+    """Adam on (bias, v0[, weight]) of one hidden layer; inputs ``(T, n, n_in)``, target ``(n, units)``."""
+    params = {"bias": layer.bias.clone().requires_grad_(True)}
+    if mode == "advanced":
+        params["weight"] = layer.weight.clone().requires_grad_(True)
+    fit_v0 = not net.model.graded
+    if fit_v0:
+        params["v0"] = layer.v0.clone().requires_grad_(True)
+    scale = float(target.abs().mean()) + 1e-6
+    groups = [{"params": [params["bias"]], "lr": 2e-3 * scale}]
+    if "weight" in params:
+        groups.append({"params": [params["weight"]], "lr": 1e-3 * float(layer.weight.abs().mean())})
+    if fit_v0:
+        groups.append({"params": [params["v0"]], "lr": 2e-2 * layer.threshold})
+    optimizer = torch.optim.Adam(groups)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, iterations)
+    lo, hi = _v0_bounds(net, layer)
+    trial = SpikingLayer(layer.weight, layer.bias, layer.expansion, layer.threshold, layer.v0, layer.signed)
+    n = inputs.shape[1]
+    for _ in range(iterations):
+        idx = torch.randint(0, n, (min(batch, n),), generator=gen)
+        trial.weight = params.get("weight", layer.weight)
+        trial.bias = params["bias"]
+        out, _ = run_hidden_layer(trial, net.model, inputs[:, idx], surrogate=True,
+                                  v0=params.get("v0", layer.v0))
+        loss = (out.mean(0) - target[idx]).pow(2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if fit_v0:
+            with torch.no_grad():
+                params["v0"].clamp_(lo, hi)
+        bar.update()
+    layer.bias = params["bias"].detach()
+    if "weight" in params:
+        layer.weight = params["weight"].detach()
+    if fit_v0:
+        layer.v0 = params["v0"].detach()
+
+
+def _fit_readout(layer: SpikingLayer, inputs: torch.Tensor, target: torch.Tensor, mode: str) -> None:
+    """Least squares for the readout: mean input ``(n, n_in)`` -> target ``(n, d_out)``."""
+    mean_in = inputs.mean(0).double()
+    if mode == "light":
+        layer.bias = layer.bias + (target.double() - (mean_in @ layer.weight.double().T + layer.bias)).mean(0).to(layer.bias.dtype)
+        return
+    design = torch.cat([mean_in, torch.ones(len(mean_in), 1, dtype=torch.float64)], 1)
+    ridge = 1e-8 * torch.eye(design.shape[1], dtype=torch.float64) * float((design**2).mean())
+    solution = torch.linalg.solve(design.T @ design + ridge, design.T @ target.double())
+    layer.weight = solution[:-1].T.to(layer.weight.dtype).contiguous()
+    layer.bias = solution[-1].to(layer.bias.dtype)
+
+
+def layer_mismatch(net: SpikingNetwork, model: PINN, points: np.ndarray) -> list[float]:
+    """Per layer (hidden then readout): RMS of (SNN decoded output - ANN activation) on ``points``,
+    each layer driven by the SNN's own spikes from the layer before."""
+    x = model.normalize(torch.as_tensor(points, dtype=torch.float32))
+    with torch.no_grad():
+        zs, us = ann_values(model.net, x)
+        targets = us + [zs[-1]]
+        values = x.unsqueeze(0).expand(emulated_steps(net, net.timesteps), *x.shape)
+        errors = []
+        for layer, target in zip(net.layers[:-1], targets):
+            values, _ = run_hidden_layer(layer, net.model, values)
+            errors.append(float((values.mean(0) - target).pow(2).mean().sqrt()))
+        errors.append(float((readout(net.layers[-1], values) - targets[-1]).pow(2).mean().sqrt()))
+    return errors
+
+
+def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = "advanced", *,
+              iterations: int = 300, batch: int = 512, seed: int = 0, progress: bool = True) -> SpikingNetwork:
+    """Calibrate ``net`` in place against the ANN ``model`` on ``points`` ``(n, d_in)`` (physical)."""
+    if mode not in MODES:
+        raise InputError(f"unknown calibration {mode!r}; choose one of: {', '.join(MODES)}")
+    net.metadata["calibration"] = mode
+    if mode == "none":
+        return net
+    gen = torch.Generator().manual_seed(seed)
+    x = model.normalize(torch.as_tensor(points, dtype=torch.float32))
+    with torch.no_grad():
+        zs, us = ann_values(model.net, x)
+    hidden = net.layers[:-1]
+    if not net.model.graded:                  # start from v0 = theta/2 (rounding instead of floor)
+        for layer in hidden:
+            lo, hi = _v0_bounds(net, layer)
+            layer.v0 = torch.full_like(layer.v0, (lo + hi) / 2 if lo < 0 else hi / 2)
+    values = x.unsqueeze(0).expand(emulated_steps(net, net.timesteps), *x.shape)
+    with tqdm(total=iterations * len(hidden), desc=f"calibrate ({mode})", disable=not progress,
+              unit="it", mininterval=1.0) as bar:
+        for layer, target in zip(hidden, us):
+            _fit_hidden_layer(net, layer, values, target, mode, iterations, batch, gen, bar)
+            with torch.no_grad():
+                values, _ = run_hidden_layer(layer, net.model, values)
+    _fit_readout(net.layers[-1], values, zs[-1], mode)
+    return net

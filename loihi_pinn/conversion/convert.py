@@ -1,0 +1,109 @@
+"""ANN -> SNN conversion: expansions per layer and thresholds from activation statistics.
+
+Which neurons realize a hidden activation f:
+
+| f \\ neuron | signed_if | if_hard | sigma_delta |
+|---|---|---|---|
+| relu, leaky_relu, hardtanh | exact ReLU pieces, no negative spikes | exact ReLU pieces | exact ReLU pieces |
+| tanh, sin | one signed neuron (ClipFloor ~ f, seed 000) | +/- pair (clip ~ f) | K-piece PWL of f |
+
+Thresholds: theta_l is the ``percentile`` of the ideal neuron outputs of layer l on the
+calibration points (seed 000 / Li et al.: a percentile rather than the max, robust to outliers).
+For sigma-delta, theta_l is the delta threshold: ``delta_fraction`` times that percentile.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from loihi_pinn.errors import InputError
+from loihi_pinn.models import PINN, describe_mlp
+from loihi_pinn.models.mlp import ACTIVATIONS
+
+from .expansion import IDENTITY_PAIR, SINGLE, Expansion, exact_relu_form, pwl_expansion
+from .network import SpikingLayer, SpikingNetwork
+from .neurons import get_neuron_model
+
+
+def check_convertible(net: nn.Module) -> dict:
+    """The architecture of a convertible MLP; a clear error naming any unsupported module
+    (BatchNorm: fold it into the Linear before it; Conv, custom modules: not an MLP)."""
+    if isinstance(net, PINN):
+        net = net.net
+    for i, m in enumerate(net.modules() if isinstance(net, nn.Sequential) else [net]):
+        if m is net:
+            continue
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm)):
+            raise InputError(f"cannot convert module {type(m).__name__} at position {i - 1}: fold the "
+                             f"normalization into the preceding Linear first")
+        if not isinstance(m, (nn.Linear, *ACTIVATIONS.values())):
+            raise InputError(f"cannot convert module {type(m).__name__} at position {i - 1}: only Linear "
+                             f"layers and the activations {', '.join(ACTIVATIONS)} are supported")
+    return describe_mlp(net)
+
+
+def ann_values(net: nn.Sequential, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Pre-activations z_l and activations u_l ``(batch, n_l)`` of every hidden layer, plus the
+    output as the last z; ``x`` is normalized input ``(batch, d_in)``."""
+    zs, us = [], []
+    h = x
+    for m in net:
+        h = m(h)
+        (zs if isinstance(m, nn.Linear) else us).append(h)
+    return zs, us
+
+
+def choose_expansion(neuron: str, activation: str, negative_slope, z: torch.Tensor,
+                     pieces: int) -> tuple[Expansion, bool]:
+    """(expansion, signed) for a hidden layer with pre-activations ``z`` on calibration data."""
+    exact = exact_relu_form(activation, negative_slope)
+    if exact is not None:
+        return exact, False
+    if neuron == "sigma_delta":
+        q = float(torch.quantile(z.abs().flatten()[:100_000].double(), 0.999))
+        lim = min(max(q, 1.0), 4.0) if activation == "tanh" else max(q, 1e-3)
+        return pwl_expansion(activation, pieces, (-lim, lim)), False
+    return (SINGLE, True) if neuron == "signed_if" else (IDENTITY_PAIR, False)
+
+
+def ideal_neuron_outputs(expansion: Expansion, f_z: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """What each neuron should output, ``(batch, n, P)``: relu(sign z - offset) for ReLU-piece
+    expansions, and f(z) split by sign for the single/pair realizations of a smooth f."""
+    sign, offset, _ = expansion.tensors(z.dtype)
+    if expansion in (SINGLE, IDENTITY_PAIR) and not torch.equal(f_z, z):
+        return f_z[..., None] * sign if expansion is SINGLE else torch.relu(sign * f_z[..., None])
+    return torch.relu(sign * z[..., None] - offset)
+
+
+def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.ndarray, *,
+            percentile: float = 99.9, pieces: int = 8, delta_fraction: float = 1e-3,
+            metadata: dict | None = None) -> SpikingNetwork:
+    """Convert a PINN to a (float) spiking network, uncalibrated: expansions, thresholds from
+    the ``percentile`` of neuron activity on ``calibration_points`` ``(n, d_in)`` (physical),
+    v0 = 0 (the paper's ClipFloor)."""
+    model_def = get_neuron_model(neuron)
+    arch = check_convertible(model)
+    if not 0 < percentile <= 100:
+        raise InputError(f"percentile must be in (0, 100], got {percentile}")
+    x = model.normalize(torch.as_tensor(calibration_points, dtype=torch.float32))
+    with torch.no_grad():
+        zs, us = ann_values(model.net, x)
+    linears = [m for m in model.net if isinstance(m, nn.Linear)]
+    layers = []
+    for lin, z, u in zip(linears[:-1], zs, us):
+        expansion, signed = choose_expansion(neuron, arch["activation"], arch["negative_slope"], z, pieces)
+        ideal = ideal_neuron_outputs(expansion, u if expansion in (SINGLE, IDENTITY_PAIR) else z, z)
+        scale = float(np.percentile(ideal.abs().flatten().numpy(), percentile))
+        if not scale > 0:
+            raise InputError("a hidden layer is silent on the calibration points (all activations 0); "
+                             "check the points lie in the problem's domain")
+        theta = scale * delta_fraction if model_def.graded else scale
+        layers.append(SpikingLayer(lin.weight.detach().clone(), lin.bias.detach().clone(), expansion,
+                                   theta, signed=signed))
+    out = linears[-1]
+    layers.append(SpikingLayer(out.weight.detach().clone(), out.bias.detach().clone()))
+    meta = {"activation": arch["activation"], "percentile": percentile, "calibration": "none",
+            **({"pwl_pieces": pieces, "delta_fraction": delta_fraction} if model_def.graded else {}),
+            **(metadata or {})}
+    return SpikingNetwork(neuron, timesteps, layers, model.lower.tolist(), model.upper.tolist(), meta)

@@ -1,0 +1,124 @@
+"""Batched torch emulator of a converted spiking network (float arithmetic).
+
+A whole layer is run for all T steps at once: its input currents ``(T, batch, neurons)`` come
+from one matrix product, then the neuron recurrence runs over T. The readout's output is its
+accumulated potential divided by T. Points are processed in chunks to bound memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .network import SpikingLayer, SpikingNetwork
+from .neurons import NeuronModel
+
+
+@dataclass
+class SpikeStats:
+    """Activity of one emulation: per hidden layer the messages sent (spikes, or graded
+    sigma-delta updates) and neuron counts; totals over all points."""
+
+    timesteps: int
+    points: int = 0
+    spikes: list[int] = field(default_factory=list)          # per hidden layer
+    neurons: list[int] = field(default_factory=list)         # per hidden layer
+    input_messages: int = 0
+    synops: int = 0
+    ann_macs_per_point: int = 0
+
+    def add(self, other: "SpikeStats") -> None:
+        self.points += other.points
+        self.spikes = [a + b for a, b in zip(self.spikes, other.spikes)] if self.spikes else list(other.spikes)
+        self.neurons = other.neurons
+        self.input_messages += other.input_messages
+        self.synops += other.synops
+
+    @property
+    def spike_rate(self) -> float:
+        """Fraction of non-zero neuron outputs over all hidden neurons and steps (seed 000)."""
+        return sum(self.spikes) / max(1, sum(self.neurons) * self.timesteps * self.points)
+
+    @property
+    def layer_rates(self) -> list[float]:
+        return [s / max(1, n * self.timesteps * self.points) for s, n in zip(self.spikes, self.neurons)]
+
+    def per_point(self) -> dict:
+        p = max(1, self.points)
+        return {"timesteps": self.timesteps, "spike_rate": self.spike_rate,
+                "layer_rates": self.layer_rates, "spikes_per_point": sum(self.spikes) / p,
+                "synops_per_point": self.synops / p, "ann_macs_per_point": self.ann_macs_per_point,
+                "synops_over_macs": self.synops / p / max(1, self.ann_macs_per_point)}
+
+
+def layer_currents(layer: SpikingLayer, inputs: torch.Tensor) -> torch.Tensor:
+    """Neuron input currents ``(T, batch, units, P)`` from decoded inputs ``(T, batch, n_in)``."""
+    z = inputs @ layer.weight.T + layer.bias
+    sign, offset, _ = layer.expansion.tensors(z.dtype)
+    return sign * z[..., None] - offset
+
+
+def run_hidden_layer(layer: SpikingLayer, model: NeuronModel, inputs: torch.Tensor, *,
+                     surrogate: bool = False, v0: torch.Tensor | None = None):
+    """Run one hidden layer for all steps. ``inputs`` ``(T, batch, n_in)`` decoded values.
+
+    Returns (decoded outputs ``(T, batch, units)``, messages sent ``(units * P,)`` summed over
+    T and batch).
+    """
+    currents = layer_currents(layer, inputs)                       # (T, B, n, P)
+    _, _, coeff = layer.expansion.tensors(currents.dtype)
+    state = (layer.v0 if v0 is None else v0).to(currents.dtype).expand_as(currents[0]).clone()
+    y_prev = torch.zeros_like(currents[0])
+    outputs, sent = [], torch.zeros(currents.shape[2:], dtype=torch.long)
+    for current in currents:
+        y, state = model.step(current, state, layer.threshold, surrogate, layer.signed)
+        outputs.append(layer.expansion.const + (coeff * y).sum(-1))
+        sent += model.spikes(y, y_prev).sum(0).detach()
+        y_prev = y
+    return torch.stack(outputs), sent.reshape(-1)
+
+
+def readout(layer: SpikingLayer, inputs: torch.Tensor) -> torch.Tensor:
+    """Accumulated readout potential / T: ``(batch, d_out)`` from ``(T, batch, n_in)``."""
+    return inputs.mean(0) @ layer.weight.T + layer.bias
+
+
+def emulated_steps(net: SpikingNetwork, timesteps: int) -> int:
+    """Steps the float emulator must run: T for rate models; 1 for graded (sigma-delta) ones,
+    whose state settles in one step on a static input (later steps send nothing)."""
+    return 1 if net.model.graded else timesteps
+
+
+def _expand_input(x: torch.Tensor, timesteps: int) -> torch.Tensor:
+    return x.unsqueeze(0).expand(timesteps, *x.shape)
+
+
+@torch.no_grad()
+def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk: int = 2048,
+            normalized: bool = False) -> tuple[np.ndarray, SpikeStats]:
+    """Outputs ``(n, d_out)`` (float64 numpy) and activity for points ``(n, d_in)`` in physical
+    coordinates (or already in [-1, 1] with ``normalized=True``)."""
+    T = timesteps or net.timesteps
+    steps = emulated_steps(net, T)
+    x_all = torch.as_tensor(np.asarray(points), dtype=net.layers[0].weight.dtype)
+    if not normalized:
+        x_all = net.normalize(x_all)
+    stats = SpikeStats(T, ann_macs_per_point=net.ann_macs())
+    outs = []
+    for start in range(0, len(x_all), chunk):
+        x = x_all[start:start + chunk]
+        chunk_stats = SpikeStats(T, points=len(x))
+        # the analog input is sent every step by rate models, once by graded (delta) models
+        input_steps = 1 if net.model.graded else T
+        chunk_stats.input_messages = len(x) * net.d_in * input_steps
+        chunk_stats.synops = chunk_stats.input_messages * net.layers[0].neurons
+        values = _expand_input(x, steps)
+        for layer, nxt in zip(net.layers[:-1], net.layers[1:]):
+            values, sent = run_hidden_layer(layer, net.model, values)
+            chunk_stats.spikes.append(int(sent.sum()))
+            chunk_stats.neurons.append(layer.neurons)
+            chunk_stats.synops += int(sent.sum()) * nxt.neurons
+        outs.append(readout(net.layers[-1], values))
+        stats.add(chunk_stats)
+    return torch.cat(outs).double().numpy(), stats

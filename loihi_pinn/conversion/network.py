@@ -1,0 +1,134 @@
+"""The converted (float) spiking network and its file format.
+
+Layers are kept in *unit space*, the ANN's own shapes: layer l holds ``weight`` ``(n_l, n_{l-1})``
+and ``bias`` ``(n_l,)`` and the expansion that turns each unit into P neurons (see
+``expansion.py``); folding the expansion gives the neuron-level network that is exported. The
+last layer is the readout: it never fires, and its potential accumulated over T steps, divided
+by T, is the output (the "enlarged last-layer threshold" of seed 000 taken to its limit).
+"""
+from __future__ import annotations
+
+import json
+import math
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from loihi_pinn.errors import InputError
+
+from .expansion import Expansion
+from .neurons import get_neuron_model
+
+FORMAT, VERSION = "loihi-pinn-snn", 1
+
+
+@dataclass
+class SpikingLayer:
+    """``weight`` ``(n_out, n_in)``, ``bias`` ``(n_out,)``; hidden layers also have ``expansion``,
+    ``threshold`` (theta for IF, the delta threshold for sigma-delta; same units as the
+    activation), ``v0`` ``(n_out, P)``, the initial membrane potential per neuron, and
+    ``signed``: whether signed-IF neurons may fire negative spikes (False for ReLU pieces)."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    expansion: Expansion | None = None
+    threshold: float = math.inf
+    v0: torch.Tensor | None = None
+    signed: bool = True
+
+    def __post_init__(self):
+        if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[0],):
+            raise ValueError(f"weight {tuple(self.weight.shape)} and bias {tuple(self.bias.shape)} do not match")
+        if self.expansion is not None and self.v0 is None:
+            self.v0 = torch.zeros(self.weight.shape[0], self.expansion.pieces, dtype=self.weight.dtype)
+
+    @property
+    def is_readout(self) -> bool:
+        return self.expansion is None
+
+    @property
+    def units(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def neurons(self) -> int:
+        return self.units * (1 if self.is_readout else self.expansion.pieces)
+
+
+@dataclass
+class SpikingNetwork:
+    """A converted network: ``neuron`` model name, ``timesteps`` T per inference, layers, the
+    input normalization box (physical ``lower``/``upper`` mapped to [-1, 1]) and metadata
+    (problem, source checkpoint, calibration, measured errors)."""
+
+    neuron: str
+    timesteps: int
+    layers: list[SpikingLayer]
+    lower: list[float]
+    upper: list[float]
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        get_neuron_model(self.neuron)
+        if self.timesteps < 1:
+            raise InputError(f"timesteps must be >= 1, got {self.timesteps}")
+        if not self.layers or not self.layers[-1].is_readout or any(l.is_readout for l in self.layers[:-1]):
+            raise ValueError("a spiking network is hidden layers followed by exactly one readout layer")
+
+    @property
+    def model(self):
+        return get_neuron_model(self.neuron)
+
+    @property
+    def d_in(self) -> int:
+        return self.layers[0].weight.shape[1]
+
+    @property
+    def d_out(self) -> int:
+        return self.layers[-1].units
+
+    def normalize(self, points: torch.Tensor) -> torch.Tensor:
+        lo = torch.as_tensor(self.lower, dtype=points.dtype)
+        hi = torch.as_tensor(self.upper, dtype=points.dtype)
+        return 2 * (points - lo) / (hi - lo) - 1
+
+    def ann_macs(self) -> int:
+        """Multiply-accumulates of the source ANN per point."""
+        return sum(l.weight.numel() for l in self.layers)
+
+    def describe(self) -> str:
+        sizes = [self.d_in] + [l.neurons for l in self.layers]
+        return (f"{self.neuron} SNN, T = {self.timesteps}, neurons per layer "
+                f"{' -> '.join(map(str, sizes))}")
+
+    # -- file format ---------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the network to a torch file loadable with ``weights_only=True``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        layers = [{"weight": l.weight, "bias": l.bias, "threshold": l.threshold, "v0": l.v0, "signed": l.signed,
+                   "expansion": None if l.expansion is None else l.expansion.to_dict()} for l in self.layers]
+        torch.save({"format": FORMAT, "version": VERSION, "neuron": self.neuron, "timesteps": self.timesteps,
+                    "lower": list(self.lower), "upper": list(self.upper), "layers": layers,
+                    "metadata": json.dumps(self.metadata)}, path)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "SpikingNetwork":
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"no converted network at {path}")
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+        except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as err:
+            raise InputError(f"{path} is not a converted loihi-pinn network (unreadable: "
+                             f"{str(err).splitlines()[0][:120]})") from None
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+            raise InputError(f"{path} is not a converted loihi-pinn network (format must be {FORMAT!r})")
+        layers = [SpikingLayer(l["weight"], l["bias"],
+                               None if l["expansion"] is None else Expansion.from_dict(l["expansion"]),
+                               l["threshold"], l["v0"], l["signed"]) for l in blob["layers"]]
+        return cls(blob["neuron"], blob["timesteps"], layers, blob["lower"], blob["upper"],
+                   json.loads(blob["metadata"]))
