@@ -8,19 +8,12 @@ prints a markdown table and writes it into benchmarks/RESULTS.md between the
 """
 from __future__ import annotations
 
-import datetime
-import platform
-import re
-from pathlib import Path
-
-import torch
+from common import machine, write_section
 
 from loihi_pinn.evaluation import error_report, predict_model
 from loihi_pinn.problems import PROBLEM_NAMES, get_problem
 from loihi_pinn.training import load_checkpoint
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN, END = "<!-- pinn-accuracy:begin -->", "<!-- pinn-accuracy:end -->"
 TARGETS = {"sin": 1e-4, "poisson": 5e-3, "diffusion_reaction": 1e-2, "wave": 3e-2,
            "burgers": 2e-2, "beltrami": 5e-3}
 
@@ -43,23 +36,12 @@ def table() -> str:
                     f"{err:.3e}{per_output} | {target:.0e} | {'yes' if err <= target else 'no'} | "
                     f"{cfg['adam_steps']} + {cfg['lbfgs_steps']} | {ckpt.metadata['training']['seconds']:.0f} s | "
                     f"{' x '.join(map(str, problem.grid_shape))} |")
-    stamp = (f"Measured {datetime.date.today()} on {platform.machine()} "
-             f"({platform.processor() or 'cpu'}), torch {torch.__version__}; training times are "
-             f"one thread each, two trainings sharing a 2-core machine.")
+    stamp = (f"Evaluated {machine()}. Training times: one thread each, two trainings sharing the "
+             f"2-core machine (the command is in each checkpoint.json).")
     return "\n".join(rows) + "\n\n" + stamp
-
-
-def write_into_results(text: str) -> None:
-    block = f"{BEGIN}\n{text}\n{END}"
-    old = RESULTS.read_text() if RESULTS.exists() else ""
-    if BEGIN in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, old, flags=re.S)
-    else:
-        new = old + ("\n" if old else "") + block + "\n"
-    RESULTS.write_text(new)
 
 
 if __name__ == "__main__":
     text = table()
     print(text)
-    write_into_results(text)
+    write_section("pinn-accuracy", text)

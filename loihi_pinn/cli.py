@@ -46,12 +46,22 @@ def _cmd_train(args) -> None:
 
 
 def _cmd_evaluate(args) -> None:
+    from loihi_pinn.training.checkpoint import METADATA, WEIGHTS
+
+    path = Path(args.model)
+    if path.is_file() and path.name not in (WEIGHTS, METADATA):
+        _evaluate_snn(args)
+    else:
+        _evaluate_checkpoint(args)
+
+
+def _evaluate_checkpoint(args) -> None:
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
     from loihi_pinn.problems import get_problem
     from loihi_pinn.training import load_checkpoint
 
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = load_checkpoint(args.model)
     problem = get_problem(ckpt.problem)
     points = _read_points(args.points) if args.points else None
     report = error_report(problem, lambda x: predict_model(ckpt.model, x), points)
@@ -74,6 +84,72 @@ def _cmd_evaluate(args) -> None:
         print(f"plot         {path}")
 
 
+def _evaluate_snn(args) -> None:
+    from loihi_pinn.conversion import SpikingNetwork, conversion_report, emulate
+    from loihi_pinn.evaluation import error_report, predict_model
+    from loihi_pinn.plotting import plot_solutions
+    from loihi_pinn.problems import get_problem
+    from loihi_pinn.training import load_checkpoint
+
+    net = SpikingNetwork.load(args.model)
+    problem = get_problem(net.metadata["problem"])
+    try:
+        ann = load_checkpoint(net.metadata["source_checkpoint"]).model
+    except InputError:
+        ann = None                                   # source checkpoint not on this machine
+    ann_predict = None if ann is None else (lambda x: predict_model(ann, x))
+    if args.points:
+        points = _read_points(args.points)
+        report = error_report(problem, lambda x: emulate(net, x)[0], points)
+        print(f"rel L2 at {report['points']} points from {args.points}: {report['rel_l2']:.3e}")
+        return
+    report = conversion_report(net, problem, ann_predict, smooth_keep=args.smooth)
+    _print_snn_report(net, report)
+    if args.plot:
+        points = problem.evaluation_points()
+        fields = {"reference": problem.reference(points)}
+        if ann_predict:
+            fields["PINN"] = ann_predict(points)
+        fields["SNN"] = report["outputs"]
+        path = plot_solutions(problem, fields, args.plot,
+                              title=f"{problem.name}: {net.neuron} SNN, T = {net.timesteps}, "
+                                    f"rel L2 {report['rel_l2']:.2e}")
+        print(f"plot         {path}")
+
+
+def _print_snn_report(net, report: dict) -> None:
+    meta = net.metadata
+    print(f"network      {net.describe()}")
+    print(f"problem      {meta['problem']}  (from checkpoint {meta['source_checkpoint']})")
+    print(f"calibration  {meta['calibration']}"
+          + (f" ({meta['calibration_points']} points, {meta['calibration_seconds']:.0f} s)"
+             if meta["calibration"] != "none" else ""))
+    line = f"rel L2       {report['rel_l2']:.3e} vs reference"
+    if "ann_rel_l2" in report:
+        line += f"  (PINN {report['ann_rel_l2']:.3e}; SNN vs PINN {report['rel_l2_vs_ann']:.3e})"
+    print(line)
+    if "rel_l2_smoothed" in report:
+        print(f"smoothed     {report['rel_l2_smoothed']:.3e} vs reference (low-pass, keep {report['smooth_keep']})")
+    print(f"spike rate   {report['spike_rate']:.3f}  (per layer "
+          f"{' '.join(f'{r:.3f}' for r in report['layer_rates'])})")
+    print(f"per point    {report['spikes_per_point']:.0f} spikes, {report['synops_per_point']:.0f} synaptic ops "
+          f"= {report['synops_over_macs']:.2f} x the ANN's {report['ann_macs_per_point']} MACs")
+
+
+def _cmd_convert(args) -> None:
+    from loihi_pinn.conversion import convert_checkpoint
+
+    net, report = convert_checkpoint(args.checkpoint, args.neuron, args.timesteps, args.calibration,
+                                     percentile=args.percentile, pieces=args.pieces,
+                                     n_calibration=args.calibration_points, iterations=args.iterations,
+                                     seed=args.seed, progress=not args.quiet)
+    out = Path(args.out or f"runs/converted/{net.metadata['problem']}_{args.neuron}_T{args.timesteps}_"
+                           f"{args.calibration}.snn")
+    net.save(out)
+    _print_snn_report(net, report)
+    print(f"saved        {out}")
+
+
 def _read_points(path) -> "np.ndarray":
     """Points from a .npy file or a text file with one point a row (comma or space separated)."""
     import numpy as np
@@ -92,7 +168,7 @@ def _read_points(path) -> "np.ndarray":
 def _cmd_demo(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    _cmd_evaluate(argparse.Namespace(checkpoint="poisson", plot=out / "poisson.png", points=None))
+    _cmd_evaluate(argparse.Namespace(model="poisson", plot=out / "poisson.png", points=None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,12 +188,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_train)
 
-    p = sub.add_parser("evaluate", help="error of a checkpoint against the reference solution")
-    p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
-    p.add_argument("--plot", help="save reference | PINN | error figure to this PNG")
+    p = sub.add_parser("evaluate", help="errors of a checkpoint or converted network against the reference")
+    p.add_argument("model", help="checkpoint folder, shipped problem name, or converted .snn file")
+    p.add_argument("--plot", help="save reference | PINN (| SNN) | error figure to this PNG")
     p.add_argument("--points", help="evaluate at these points instead of the grid: .npy (n, d_in) "
                                     "or a text/.csv file with one point a row, physical coordinates")
+    p.add_argument("--smooth", type=float, metavar="KEEP",
+                   help="converted networks: also report the error after a low-pass filter keeping "
+                        "this fraction of modes per axis (seed 000, Fig. 9)")
     p.set_defaults(run=_cmd_evaluate)
+
+    from loihi_pinn.conversion import CALIBRATION_MODES, NEURON_MODELS
+    p = sub.add_parser("convert", help="convert a checkpoint to a calibrated spiking network")
+    p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
+    p.add_argument("--neuron", choices=list(NEURON_MODELS), default="sigma_delta")
+    p.add_argument("--timesteps", type=int, default=32, help="time steps T per inference")
+    p.add_argument("--calibration", choices=CALIBRATION_MODES, default="advanced")
+    p.add_argument("--percentile", type=float, default=99.9, help="threshold percentile of activity")
+    p.add_argument("--pieces", type=int, default=8, help="sigma_delta: ReLU pieces per smooth unit")
+    p.add_argument("--calibration-points", type=int, default=2048)
+    p.add_argument("--iterations", type=int, default=300, help="calibration iterations per layer")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="output file (default runs/converted/PROBLEM_NEURON_T_CAL.snn)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_cmd_convert)
 
     p = sub.add_parser("demo", help="the main job on the shipped Poisson model")
     p.add_argument("--out", default="runs/demo", help="folder for the figures")

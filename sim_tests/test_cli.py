@@ -76,3 +76,23 @@ def test_the_console_script_is_installed_and_exits_2_on_bad_input():
     script = Path(sys.executable).with_name("loihi-pinn")
     run = subprocess.run([str(script), "train", "nope"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and run.stderr.strip().startswith("error: unknown problem 'nope'")
+
+
+def test_convert_then_evaluate_a_converted_network(sin_checkpoint, tmp_path, capsys):
+    out = tmp_path / "sin.snn"
+    assert main(["convert", str(sin_checkpoint), "--neuron", "if_hard", "--timesteps", "8",
+                 "--calibration", "light", "--iterations", "5", "--calibration-points", "128",
+                 "--out", str(out), "--quiet"]) == 0
+    assert f"saved        {out}" in capsys.readouterr().out
+    assert main(["evaluate", str(out), "--smooth", "0.5", "--plot", str(tmp_path / "s.png")]) == 0
+    text = capsys.readouterr().out
+    for expected in ("if_hard SNN, T = 8", "calibration  light", "SNN vs PINN", "smoothed", "synaptic ops"):
+        assert expected in text
+    assert (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_a_file_that_is_no_network_exits_2(tmp_path, capsys):
+    junk = tmp_path / "junk.snn"
+    junk.write_text("hello")
+    assert main(["evaluate", str(junk)]) == 2
+    assert "is not a converted loihi-pinn network" in capsys.readouterr().err

@@ -3,8 +3,11 @@ from .calibrate import MODES as CALIBRATION_MODES
 from .calibrate import calibrate, layer_mismatch
 from .convert import convert
 from .emulator import SpikeStats, emulate
+from .metrics import conversion_report, lowpass_smooth, theorem1_terms
 from .network import SpikingLayer, SpikingNetwork
 from .neurons import NEURON_MODELS, get_neuron_model
+from .workflow import calibration_points, convert_checkpoint
 
 __all__ = ["CALIBRATION_MODES", "NEURON_MODELS", "SpikeStats", "SpikingLayer", "SpikingNetwork",
-           "calibrate", "convert", "emulate", "get_neuron_model", "layer_mismatch"]
+           "calibrate", "calibration_points", "conversion_report", "convert", "convert_checkpoint", "emulate",
+           "get_neuron_model", "layer_mismatch", "lowpass_smooth", "theorem1_terms"]

@@ -102,9 +102,15 @@ def layer_mismatch(net: SpikingNetwork, model: PINN, points: np.ndarray) -> list
     return errors
 
 
+STEP_BATCH = 16384
+"""Points x time steps per calibration iteration: the batch is ``STEP_BATCH // T`` points."""
+
+
 def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = "advanced", *,
-              iterations: int = 300, batch: int = 512, seed: int = 0, progress: bool = True) -> SpikingNetwork:
-    """Calibrate ``net`` in place against the ANN ``model`` on ``points`` ``(n, d_in)`` (physical)."""
+              iterations: int = 300, batch: int | None = None, seed: int = 0,
+              progress: bool = True) -> SpikingNetwork:
+    """Calibrate ``net`` in place against the ANN ``model`` on ``points`` ``(n, d_in)`` (physical).
+    ``batch`` points per iteration (default ``STEP_BATCH // steps``, at least 64)."""
     if mode not in MODES:
         raise InputError(f"unknown calibration {mode!r}; choose one of: {', '.join(MODES)}")
     net.metadata["calibration"] = mode
@@ -119,7 +125,9 @@ def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = 
         for layer in hidden:
             lo, hi = _v0_bounds(net, layer)
             layer.v0 = torch.full_like(layer.v0, (lo + hi) / 2 if lo < 0 else hi / 2)
-    values = x.unsqueeze(0).expand(emulated_steps(net, net.timesteps), *x.shape)
+    steps = emulated_steps(net, net.timesteps)
+    batch = batch or max(64, STEP_BATCH // steps)
+    values = x.unsqueeze(0).expand(steps, *x.shape)
     with tqdm(total=iterations * len(hidden), desc=f"calibrate ({mode})", disable=not progress,
               unit="it", mininterval=1.0) as bar:
         for layer, target in zip(hidden, us):

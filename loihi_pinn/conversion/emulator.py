@@ -64,7 +64,7 @@ def run_hidden_layer(layer: SpikingLayer, model: NeuronModel, inputs: torch.Tens
     """Run one hidden layer for all steps. ``inputs`` ``(T, batch, n_in)`` decoded values.
 
     Returns (decoded outputs ``(T, batch, units)``, messages sent ``(units * P,)`` summed over
-    T and batch).
+    T and batch; None with ``surrogate=True``, where only the outputs are wanted).
     """
     currents = layer_currents(layer, inputs)                       # (T, B, n, P)
     _, _, coeff = layer.expansion.tensors(currents.dtype)
@@ -74,9 +74,10 @@ def run_hidden_layer(layer: SpikingLayer, model: NeuronModel, inputs: torch.Tens
     for current in currents:
         y, state = model.step(current, state, layer.threshold, surrogate, layer.signed)
         outputs.append(layer.expansion.const + (coeff * y).sum(-1))
-        sent += model.spikes(y, y_prev).sum(0).detach()
-        y_prev = y
-    return torch.stack(outputs), sent.reshape(-1)
+        if not surrogate:
+            sent += model.spikes(y, y_prev).sum(0)
+            y_prev = y
+    return torch.stack(outputs), None if surrogate else sent.reshape(-1)
 
 
 def readout(layer: SpikingLayer, inputs: torch.Tensor) -> torch.Tensor:

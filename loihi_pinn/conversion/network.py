@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from loihi_pinn.errors import InputError
+from loihi_pinn.io import read_torch_file
 
 from .expansion import Expansion
 from .neurons import get_neuron_model
@@ -118,13 +118,7 @@ class SpikingNetwork:
     @classmethod
     def load(cls, path) -> "SpikingNetwork":
         path = Path(path)
-        if not path.is_file():
-            raise InputError(f"no converted network at {path}")
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as err:
-            raise InputError(f"{path} is not a converted loihi-pinn network (unreadable: "
-                             f"{str(err).splitlines()[0][:120]})") from None
+        blob = read_torch_file(path, "converted loihi-pinn network")
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise InputError(f"{path} is not a converted loihi-pinn network (format must be {FORMAT!r})")
         layers = [SpikingLayer(l["weight"], l["bias"],

@@ -7,13 +7,13 @@ Shipped checkpoints live in ``loihi_pinn/checkpoints/<problem>/`` and load by pr
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from loihi_pinn.errors import InputError
+from loihi_pinn.io import read_torch_file
 from loihi_pinn.models import PINN, build_mlp
 
 FORMAT = "loihi-pinn-checkpoint"
@@ -83,14 +83,13 @@ def load_checkpoint(name_or_path) -> Checkpoint:
         model = PINN(net, norm["lower"], norm["upper"])
     except (KeyError, TypeError) as err:
         raise InputError(f"{folder / METADATA} lacks or garbles {err}; re-save the checkpoint") from None
+    if not (folder / WEIGHTS).is_file():
+        raise InputError(f"{folder} has no {WEIGHTS}")
+    state = read_torch_file(folder / WEIGHTS, "loihi-pinn weights file (corrupted?)")
     try:
-        state = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
-    except FileNotFoundError:
-        raise InputError(f"{folder} has no {WEIGHTS}") from None
-    except (RuntimeError, EOFError, KeyError, ValueError, AttributeError, pickle.UnpicklingError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{folder / WEIGHTS} does not match the architecture in {METADATA} or is "
-                         f"corrupted: {first}") from None
+    except (RuntimeError, TypeError, AttributeError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise InputError(f"{folder / WEIGHTS} does not match the architecture in {METADATA}: {first}") from None
     model.eval()
     return Checkpoint(model, metadata, folder)

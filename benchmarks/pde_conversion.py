@@ -1,0 +1,135 @@
+"""Seed 000, Tables 1-2 and beyond: conversion of the five shipped PDE PINNs.
+
+    .venv/bin/python benchmarks/pde_conversion.py poisson wave ...   # run (and cache) problems
+    .venv/bin/python benchmarks/pde_conversion.py --report            # tables + plots from the cache
+
+For each problem: signed IF (seed 000) with none / light / advanced calibration at
+T in {8, 16, 32, 64, 128}; the Loihi-native models: IF with hard reset (+/- populations) and
+sigma-delta with a K-piece PWL tanh (K in {4, 8, 16}). Errors on the problem's evaluation grid;
+results in results/pde_<problem>.json, figures/pde_<problem>.png, the pde-conversion section of
+RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from common import FIGURES_DIR, load_json, machine, save_json, write_section  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from loihi_pinn.conversion import convert_checkpoint  # noqa: E402
+from loihi_pinn.training import load_checkpoint  # noqa: E402
+
+PDES = ("poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
+TIMESTEPS = (8, 16, 32, 64, 128)
+ITERATIONS = 150
+# seed 000: Table 1 (spike rate) and Table 2 (relative L2 of the calibrated SNN); Beltrami is
+# the paper's separable PINN, ours a plain PINN.
+PAPER = {"poisson": (0.3727, 4.7095e-2), "diffusion_reaction": (0.2879, 6.3267e-2),
+         "wave": (0.5721, 6.5308e-2), "burgers": (0.7253, 6.9781e-2), "beltrami": (0.1754, 4.3273e-2)}
+
+
+def configurations():
+    for T in TIMESTEPS:
+        for mode in ("none", "light", "advanced"):
+            yield {"neuron": "signed_if", "calibration": mode, "timesteps": T}
+    yield {"neuron": "if_hard", "calibration": "none", "timesteps": 32}
+    for T in (32, 128):
+        yield {"neuron": "if_hard", "calibration": "advanced", "timesteps": T}
+    yield {"neuron": "sigma_delta", "calibration": "none", "timesteps": 8, "pieces": 8}
+    for K in (4, 8, 16):
+        yield {"neuron": "sigma_delta", "calibration": "advanced", "timesteps": 8, "pieces": K}
+
+
+def run(problem: str) -> None:
+    ckpt = load_checkpoint(problem)
+    rows = []
+    for cfg in tqdm(list(configurations()), desc=problem):
+        net, report = convert_checkpoint(ckpt, cfg["neuron"], cfg["timesteps"], cfg["calibration"],
+                                         pieces=cfg.get("pieces", 8), iterations=ITERATIONS, progress=False)
+        rows.append({**cfg, **{k: v for k, v in report.items() if k != "outputs"},
+                     "calibration_seconds": net.metadata["calibration_seconds"]})
+    save_json(f"pde_{problem}", {"machine": machine(), "iterations": ITERATIONS, "rows": rows})
+
+
+def report() -> None:
+    sections = [f"Signed IF (seed 000's model) at T = 32, and the Loihi-native models; rel L2 against "
+                f"the reference solution on the evaluation grid; {ITERATIONS} calibration iterations per "
+                f"layer on 2048 points. Spike rate: fraction of non-zero neuron outputs (seed 000's "
+                f"definition). Synops/MAC: synaptic operations per point over the ANN's multiply-accumulates.",
+                "", "| problem | PINN | paper SNN (T1 rate / T2 rel L2) | signed IF none | light | advanced "
+                "| rate (adv.) | target met | IF hard-reset adv. | sigma-delta K=4 / 8 / 16 adv. | "
+                "sigma-delta synops/MAC (K=8) |", "|---|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|"]
+    for problem in PDES:
+        data = load_json(f"pde_{problem}")
+        if data is None:
+            sections.append(f"| {problem} | not run yet | | | | | | | | | |")
+            continue
+        rows = data["rows"]
+        pick = lambda **kw: next(r for r in rows if all(r.get(k) == v for k, v in kw.items()))  # noqa: E731
+        sif = {m: pick(neuron="signed_if", calibration=m, timesteps=32) for m in ("none", "light", "advanced")}
+        hard = pick(neuron="if_hard", calibration="advanced", timesteps=32)
+        sd = {K: pick(neuron="sigma_delta", calibration="advanced", pieces=K) for K in (4, 8, 16)}
+        rate, paper_err = PAPER[problem]
+        met = sif["advanced"]["rel_l2"] <= paper_err and sif["advanced"]["spike_rate"] <= rate
+        sections.append(
+            f"| {problem} | {sif['none']['ann_rel_l2']:.2e} | {rate:.3f} / {paper_err:.2e} | "
+            f"{sif['none']['rel_l2']:.2e} | {sif['light']['rel_l2']:.2e} | {sif['advanced']['rel_l2']:.2e} | "
+            f"{sif['advanced']['spike_rate']:.3f} | {'yes' if met else 'no'} | {hard['rel_l2']:.2e} | "
+            f"{' / '.join(format(sd[K]['rel_l2'], '.2e') for K in (4, 8, 16))} | "
+            f"{sd[8]['synops_over_macs']:.1f} |")
+        plot(problem, rows)
+    sections += ["", "Signed IF, rel L2 against T (rows: calibration):", ""]
+    sections += ["| problem | calibration | " + " | ".join(f"T={T}" for T in TIMESTEPS) + " |",
+                 "|---|---|" + "---:|" * len(TIMESTEPS)]
+    for problem in PDES:
+        data = load_json(f"pde_{problem}")
+        if data is None:
+            continue
+        for mode in ("none", "light", "advanced"):
+            errs = {r["timesteps"]: r["rel_l2"] for r in data["rows"]
+                    if r["neuron"] == "signed_if" and r["calibration"] == mode}
+            sections.append(f"| {problem} | {mode} | " + " | ".join(f"{errs[T]:.2e}" for T in TIMESTEPS) + " |")
+    stamps = {load_json(f"pde_{p}")["machine"] for p in PDES if load_json(f"pde_{p}")}
+    sections += ["", f"Measured {'; '.join(sorted(stamps))}.", ""]
+    sections += [f"![](figures/pde_{p}.png)" for p in PDES if load_json(f"pde_{p}")]
+    write_section("pde-conversion", "\n".join(sections))
+
+
+def plot(problem: str, rows) -> None:
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for mode, style in (("none", "o:"), ("light", "s--"), ("advanced", "d-")):
+        pts = sorted((r["timesteps"], r["rel_l2"]) for r in rows
+                     if r["neuron"] == "signed_if" and r["calibration"] == mode)
+        ax.loglog(*zip(*pts), style, label=f"signed IF, {mode}")
+    hard = sorted((r["timesteps"], r["rel_l2"]) for r in rows
+                  if r["neuron"] == "if_hard" and r["calibration"] == "advanced")
+    ax.loglog(*zip(*hard), "^-", label="IF hard reset, advanced")
+    for r in rows:
+        if r["neuron"] == "sigma_delta" and r["calibration"] == "advanced":
+            ax.axhline(r["rel_l2"], lw=0.8, ls="-.", color="C4" if r["pieces"] == 8 else "C5")
+    ax.axhline(rows[0]["ann_rel_l2"], color="k", lw=1, label="PINN (float ANN)")
+    ax.axhline(PAPER[problem][1], color="gray", ls=":", label="seed 000, Table 2")
+    ax.set(xlabel="time steps T", ylabel="rel L2 vs reference",
+           title=f"{problem} (dash-dot: sigma-delta, K = 8 / 16)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(FIGURES_DIR / f"pde_{problem}.png", dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("problems", nargs="*", help=f"problems to run, of: {', '.join(PDES)}")
+    parser.add_argument("--report", action="store_true", help="write tables and plots from cached results")
+    args = parser.parse_args()
+    unknown = set(args.problems) - set(PDES)
+    if unknown:
+        parser.error(f"unknown problems {sorted(unknown)}; choose from {', '.join(PDES)}")
+    for name in args.problems:
+        run(name)
+    if args.report or not args.problems:
+        report()
