@@ -36,7 +36,8 @@ def _cmd_train(args) -> None:
     config = TrainConfig(
         adam_steps=args.steps if args.steps is not None else defaults["adam_steps"],
         lbfgs_steps=args.lbfgs_steps if args.lbfgs_steps is not None else defaults["lbfgs_steps"],
-        lr=args.lr if args.lr is not None else defaults["lr"], seed=args.seed)
+        lr=args.lr if args.lr is not None else defaults["lr"], seed=args.seed,
+        dtype=args.dtype or defaults.get("dtype", "float32"))
     out = Path(args.out or f"runs/{problem.name}")
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     folder, report, result = fit(problem, config, out, command=command, progress=not args.quiet)
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, help="initial Adam learning rate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--dtype", choices=["float32", "float64"], help="training precision (default: the problem's)")
     p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_train)

@@ -49,5 +49,5 @@ def build() -> Problem:
         ),
         reference=numpy_reference(exact), reference_method="analytic (eq. 9)",
         grid_shape=(21, 21, 11), hidden_layers=4, width=128,
-        train_defaults=dict(adam_steps=4000, lbfgs_steps=1000, lr=1e-3),
+        train_defaults=dict(adam_steps=6000, lbfgs_steps=3000, lr=1e-3),
     )

@@ -28,6 +28,7 @@ def fit(problem: Problem, config: TrainConfig, out, *, net: torch.nn.Sequential 
     (see ``loihi_pinn.models.describe_mlp`` for the accepted form). Returns
     (checkpoint folder, error report on the evaluation grid, training result)."""
     model = default_model(problem, config.seed) if net is None else PINN(net, problem.lower, problem.upper)
+    model = model.to(getattr(torch, config.dtype))
     result = train(problem, model, config, progress=progress)
     model.eval()
     report = error_report(problem, lambda x: predict_model(model, x))

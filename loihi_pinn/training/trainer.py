@@ -16,7 +16,9 @@ from loihi_pinn.problems import Problem
 class TrainConfig:
     """Optimizer settings. ``lr`` decays exponentially to ``lr * final_lr_ratio`` over the Adam
     steps; the sampled points are redrawn every ``resample_every`` Adam steps; L-BFGS runs
-    ``lbfgs_steps`` iterations on one fixed draw of ``lbfgs_point_factor`` x the points."""
+    ``lbfgs_steps`` iterations on one fixed draw of ``lbfgs_point_factor`` x the points.
+    ``dtype`` is the training precision ("float32" or "float64"; L-BFGS stalls in float32 once
+    the loss stops changing in its last bits, so very accurate fits want float64)."""
 
     adam_steps: int = 5000
     lbfgs_steps: int = 0
@@ -25,8 +27,11 @@ class TrainConfig:
     resample_every: int = 100
     lbfgs_point_factor: int = 2
     seed: int = 0
+    dtype: str = "float32"
 
     def __post_init__(self):
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.adam_steps < 0 or self.lbfgs_steps < 0 or self.adam_steps + self.lbfgs_steps == 0:
             raise ValueError("adam_steps and lbfgs_steps must be >= 0 and not both 0")
         if not self.lr > 0:

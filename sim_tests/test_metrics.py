@@ -1,0 +1,42 @@
+"""Conversion metrics: the low-pass filter, synaptic-operation counting, Theorem 1 terms."""
+import numpy as np
+import torch
+
+from loihi_pinn.conversion import SpikingLayer, SpikingNetwork, convert, emulate, lowpass_smooth, theorem1_terms
+from loihi_pinn.conversion.expansion import SINGLE
+from loihi_pinn.models import PINN, build_mlp
+
+
+def test_lowpass_keeps_everything_at_keep_one_and_removes_noise():
+    x, y = np.meshgrid(np.linspace(0, 1, 64), np.linspace(0, 1, 48), indexing="ij")
+    smooth = (np.sin(2 * x) * np.cos(3 * y)).reshape(-1, 1)
+    noisy = smooth + 0.05 * np.random.default_rng(0).standard_normal(smooth.shape)
+    np.testing.assert_allclose(lowpass_smooth(noisy, (64, 48), 1.0), noisy, atol=1e-12)
+    filtered = lowpass_smooth(noisy, (64, 48), 0.15)
+    assert np.linalg.norm(filtered - smooth) < 0.3 * np.linalg.norm(noisy - smooth)
+
+
+def test_synaptic_operations_are_messages_times_fan_out():
+    """2 inputs -> 3 signed-IF neurons -> 1 readout; currents 0.5, 0 and -0.25 per step with theta 1."""
+    hidden = SpikingLayer(torch.tensor([[0.5, 0.0], [0.0, 0.0], [0.0, -0.25]]), torch.zeros(3), SINGLE, 1.0)
+    out = SpikingLayer(torch.ones(1, 3), torch.zeros(1))
+    net = SpikingNetwork("signed_if", 8, [hidden, out], [0.0, 0.0], [1.0, 1.0])
+    y, stats = emulate(net, np.array([[1.0, 1.0]]))                     # normalized input (1, 1)
+    # neuron 0 fires every 2nd step (4 spikes), neuron 2 every 4th, negative (2 spikes)
+    assert stats.spikes == [6]
+    assert stats.synops == 8 * 2 * 3 + 6 * 1                           # input each step + spikes
+    assert np.isclose(y[0, 0], (4 - 2) / 8)
+    assert np.isclose(stats.spike_rate, 6 / (3 * 8))
+
+
+def test_theorem1_terms_vanish_with_T_for_an_exactly_realized_activation():
+    """hardtanh is realized exactly by ReLU pieces, so the local errors e_c shrink like 1/T
+    (for tanh they would keep the tanh - clip mismatch until calibration removes it)."""
+    torch.manual_seed(0)
+    model = PINN(build_mlp([1, 16, 16, 1], "hardtanh"), (-1.0,), (1.0,))
+    pts = np.linspace(-1, 1, 257)[:, None]
+    terms = [theorem1_terms(convert(model, "signed_if", T, pts, percentile=100), model, pts)
+             for T in (8, 64, 512)]
+    assert all(t["rhs"] >= 0 and len(t["local"]) == 2 for t in terms)
+    assert terms[2]["rhs"] < 0.1 * terms[0]["rhs"]
+    assert terms[2]["output"] < 0.1 * terms[0]["output"]
