@@ -105,7 +105,8 @@ def _evaluate_snn(args) -> None:
         print(f"rel L2 at {report['points']} points from {args.points}: {report['rel_l2']:.3e}")
         return
     report = conversion_report(net, problem, ann_predict, smooth_keep=args.smooth)
-    _print_snn_report(net, report)
+    if not getattr(args, "quiet", False):
+        _print_snn_report(net, report)
     if args.plot:
         points = problem.evaluation_points()
         fields = {"reference": problem.reference(points)}
@@ -167,9 +168,19 @@ def _read_points(path) -> "np.ndarray":
 
 
 def _cmd_demo(args) -> None:
+    """The main job on the shipped Poisson PINN: evaluate, convert + calibrate, compare, plot."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    _cmd_evaluate(argparse.Namespace(model="poisson", plot=out / "poisson.png", points=None))
+    print("== PINN (shipped checkpoint) ==")
+    _evaluate_checkpoint(argparse.Namespace(model="poisson", plot=None, points=None))
+    print("\n== spiking network: sigma-delta (Loihi 2 native), 8 ReLU pieces per tanh unit, "
+          "advanced calibration ==")
+    _cmd_convert(argparse.Namespace(checkpoint="poisson", neuron="sigma_delta", timesteps=8,
+                                    calibration="advanced", percentile=99.9, pieces=8,
+                                    calibration_points=2048, iterations=300, seed=0, quiet=False,
+                                    out=out / "poisson_sigma_delta.snn"))
+    _evaluate_snn(argparse.Namespace(model=out / "poisson_sigma_delta.snn", plot=out / "poisson.png",
+                                     points=None, smooth=None, quiet=True))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_convert)
 
-    p = sub.add_parser("demo", help="the main job on the shipped Poisson model")
+    p = sub.add_parser("demo", help="the main job on the shipped Poisson model: evaluate, convert, plot")
     p.add_argument("--out", default="runs/demo", help="folder for the figures")
     p.set_defaults(run=_cmd_demo)
     return parser

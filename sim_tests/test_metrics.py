@@ -1,9 +1,11 @@
 """Conversion metrics: the low-pass filter, synaptic-operation counting, Theorem 1 terms."""
 import numpy as np
+import pytest
 import torch
 
 from loihi_pinn.conversion import SpikingLayer, SpikingNetwork, convert, emulate, lowpass_smooth, theorem1_terms
 from loihi_pinn.conversion.expansion import SINGLE
+from loihi_pinn.errors import InputError
 from loihi_pinn.models import PINN, build_mlp
 
 
@@ -40,3 +42,12 @@ def test_theorem1_terms_vanish_with_T_for_an_exactly_realized_activation():
     assert all(t["rhs"] >= 0 and len(t["local"]) == 2 for t in terms)
     assert terms[2]["rhs"] < 0.1 * terms[0]["rhs"]
     assert terms[2]["output"] < 0.1 * terms[0]["output"]
+
+
+def test_emulate_rejects_bad_points_with_a_clear_error():
+    hidden = SpikingLayer(torch.ones(2, 2), torch.zeros(2), SINGLE, 1.0)
+    net = SpikingNetwork("signed_if", 4, [hidden, SpikingLayer(torch.ones(1, 2), torch.zeros(1))], [0, 0], [1, 1])
+    with pytest.raises(InputError, match=r"must have shape \(n, 2\)"):
+        emulate(net, np.zeros((3, 3)))
+    with pytest.raises(InputError, match="contain NaN"):
+        emulate(net, np.array([[0.1, np.nan]]))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from loihi_pinn.problems.base import as_points
+
 from .network import SpikingLayer, SpikingNetwork
 from .neurons import NeuronModel
 
@@ -102,7 +104,8 @@ def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk:
     coordinates (or already in [-1, 1] with ``normalized=True``)."""
     T = timesteps or net.timesteps
     steps = emulated_steps(net, T)
-    x_all = torch.as_tensor(np.asarray(points), dtype=net.layers[0].weight.dtype)
+    x_all = torch.as_tensor(as_points(points, net.d_in, "points for this network"),
+                            dtype=net.layers[0].weight.dtype)
     if not normalized:
         x_all = net.normalize(x_all)
     stats = SpikeStats(T, ann_macs_per_point=net.ann_macs())

@@ -73,17 +73,7 @@ class Problem:
 
     def check_points(self, points) -> np.ndarray:
         """Validate user points: a finite array of shape ``(n, d_in)``; returns float64."""
-        x = np.asarray(points, dtype=np.float64)
-        if x.ndim == 1 and self.d_in == 1:
-            x = x[:, None]
-        if x.ndim != 2 or x.shape[1] != self.d_in:
-            raise InputError(
-                f"points for '{self.name}' must have shape (n, {self.d_in}) with columns "
-                f"{', '.join(self.input_names)}; got shape {x.shape}")
-        if not np.all(np.isfinite(x)):
-            bad = int(np.count_nonzero(~np.isfinite(x).all(axis=1)))
-            raise InputError(f"{bad} of {len(x)} points contain NaN or infinity; pass finite coordinates")
-        return x
+        return as_points(points, self.d_in, f"points for '{self.name}'", self.input_names)
 
     def describe(self) -> str:
         """A multi-line human summary: equation, domain, network, reference."""
@@ -97,6 +87,21 @@ class Problem:
         if self.notes:
             lines.append(f"  notes: {self.notes}")
         return "\n".join(lines)
+
+
+def as_points(points, d_in: int, what: str = "points", names=None) -> np.ndarray:
+    """``points`` as a finite float64 array ``(n, d_in)`` (a 1-D array is taken as n points when
+    d_in = 1); otherwise an ``InputError`` naming the expected shape."""
+    x = np.asarray(points, dtype=np.float64)
+    if x.ndim == 1 and d_in == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != d_in:
+        columns = f" with columns {', '.join(names)}" if names else ""
+        raise InputError(f"{what} must have shape (n, {d_in}){columns}; got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        bad = int(np.count_nonzero(~np.isfinite(x).all(axis=1)))
+        raise InputError(f"{bad} of {len(x)} points contain NaN or infinity; pass finite coordinates")
+    return x
 
 
 def uniform(lower, upper) -> Callable[[int, torch.Generator], torch.Tensor]:
