@@ -124,6 +124,7 @@ def _print_snn_report(net, report: dict) -> None:
     print(f"network      {net.describe()}")
     print(f"problem      {meta['problem']}  (from checkpoint {meta['source_checkpoint']})")
     print(f"calibration  {meta['calibration']}"
+          + (f", {meta['calibration_objective']} objective" if meta["calibration"] != "none" else "")
           + (f" ({meta['calibration_points']} points, {meta['calibration_seconds']:.0f} s)"
              if meta["calibration"] != "none" else ""))
     line = f"rel L2       {report['rel_l2']:.3e} vs reference"
@@ -142,7 +143,7 @@ def _cmd_convert(args) -> None:
     from loihi_pinn.conversion import convert_checkpoint
 
     net, report = convert_checkpoint(args.checkpoint, args.neuron, args.timesteps, args.calibration,
-                                     percentile=args.percentile, pieces=args.pieces,
+                                     objective=args.objective, percentile=args.percentile, pieces=args.pieces,
                                      n_calibration=args.calibration_points, iterations=args.iterations,
                                      seed=args.seed, progress=not args.quiet)
     out = Path(args.out or f"runs/converted/{net.metadata['problem']}_{args.neuron}_T{args.timesteps}_"
@@ -176,7 +177,7 @@ def _cmd_demo(args) -> None:
     print("\n== spiking network: sigma-delta (Loihi 2 native), 8 ReLU pieces per tanh unit, "
           "advanced calibration ==")
     _cmd_convert(argparse.Namespace(checkpoint="poisson", neuron="sigma_delta", timesteps=8,
-                                    calibration="advanced", percentile=99.9, pieces=8,
+                                    calibration="advanced", objective="output", percentile=99.9, pieces=8,
                                     calibration_points=2048, iterations=300, seed=0, quiet=False,
                                     out=out / "poisson_sigma_delta.snn"))
     _evaluate_snn(argparse.Namespace(model=out / "poisson_sigma_delta.snn", plot=out / "poisson.png",
@@ -211,12 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "this fraction of modes per axis (seed 000, Fig. 9)")
     p.set_defaults(run=_cmd_evaluate)
 
-    from loihi_pinn.conversion import CALIBRATION_MODES, NEURON_MODELS
+    from loihi_pinn.conversion import CALIBRATION_MODES, CALIBRATION_OBJECTIVES, NEURON_MODELS
     p = sub.add_parser("convert", help="convert a checkpoint to a calibrated spiking network")
     p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
     p.add_argument("--neuron", choices=list(NEURON_MODELS), default="sigma_delta")
     p.add_argument("--timesteps", type=int, default=32, help="time steps T per inference")
     p.add_argument("--calibration", choices=CALIBRATION_MODES, default="advanced")
+    p.add_argument("--objective", choices=CALIBRATION_OBJECTIVES, default="output",
+                   help="calibration loss per layer: its effect on the output (default) or its own error")
     p.add_argument("--percentile", type=float, default=99.9, help="threshold percentile of activity")
     p.add_argument("--pieces", type=int, default=8, help="sigma_delta: ReLU pieces per smooth unit")
     p.add_argument("--calibration-points", type=int, default=2048)

@@ -10,6 +10,13 @@ layers before as input, fit this layer so that its decoded output matches the AN
 Hidden layers are fitted by Adam through the T-step neuron recurrence with straight-through
 spike gradients (the same step functions the emulator runs); the linear readout is solved in
 closed form (least squares; light: the mean offset only). The same code serves every neuron model.
+
+The layer objective is the local error e_l = s_l - u_l weighted as in seed 000's Theorem 1,
+e^T H e. ``objective="layer"`` takes H = I (Li et al., seed 000). ``objective="output"``
+(default) takes the Gauss-Newton part of the true H, J^T J with J = d(ANN output)/d u_l at each
+calibration point: each layer then minimizes the output error it causes, which matters for
+regression networks whose readout amplifies per-unit errors; a small identity term
+(``IDENTITY_WEIGHT``) keeps units the output is blind to in range.
 """
 from __future__ import annotations
 
@@ -25,6 +32,26 @@ from .emulator import emulated_steps, readout, run_hidden_layer
 from .network import SpikingLayer, SpikingNetwork
 
 MODES = ("none", "light", "advanced")
+OBJECTIVES = ("output", "layer")
+IDENTITY_WEIGHT = 0.1
+
+
+def output_jacobians(net: torch.nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """d output / d u_l of the ANN for each hidden layer l: ``(batch, d_out, n_l)`` each,
+    scaled so that their mean squared entry is 1."""
+    activations = []
+    h = x
+    for m in net:
+        h = m(h)
+        if not isinstance(m, torch.nn.Linear):
+            h.retain_grad()
+            activations.append(h)
+    jacobians = [torch.zeros(len(x), h.shape[1], a.shape[1]) for a in activations]
+    for k in range(h.shape[1]):
+        grads = torch.autograd.grad(h[:, k].sum(), activations, retain_graph=True)
+        for jac, g in zip(jacobians, grads):
+            jac[:, k] = g
+    return [j / j.pow(2).mean().sqrt().clamp_min(1e-12) for j in jacobians]
 
 
 def _v0_bounds(net: SpikingNetwork, layer: SpikingLayer) -> tuple[float, float]:
@@ -32,8 +59,9 @@ def _v0_bounds(net: SpikingNetwork, layer: SpikingLayer) -> tuple[float, float]:
     return (-theta, theta) if (net.neuron == "signed_if" and layer.signed) else (0.0, theta)
 
 
-def _fit_hidden_layer(net, layer, inputs, target, mode, iterations, batch, gen, bar):
-    """Adam on (bias, v0[, weight]) of one hidden layer; inputs ``(T, n, n_in)``, target ``(n, units)``."""
+def _fit_hidden_layer(net, layer, inputs, target, jacobian, mode, iterations, batch, gen, bar):
+    """Adam on (bias, v0[, weight]) of one hidden layer; inputs ``(T, n, n_in)``, target
+    ``(n, units)``, ``jacobian`` ``(n, d_out, units)`` or None for H = I."""
     params = {"bias": layer.bias.clone().requires_grad_(True)}
     if mode == "advanced":
         params["weight"] = layer.weight.clone().requires_grad_(True)
@@ -57,7 +85,10 @@ def _fit_hidden_layer(net, layer, inputs, target, mode, iterations, batch, gen, 
         trial.bias = params["bias"]
         out, _ = run_hidden_layer(trial, net.model, inputs[:, idx], surrogate=True,
                                   v0=params.get("v0", layer.v0))
-        loss = (out.mean(0) - target[idx]).pow(2).mean()
+        error = out.mean(0) - target[idx]
+        loss = error.pow(2).mean()
+        if jacobian is not None:
+            loss = IDENTITY_WEIGHT * loss + (jacobian[idx] @ error[..., None]).pow(2).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -107,19 +138,24 @@ STEP_BATCH = 16384
 
 
 def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = "advanced", *,
-              iterations: int = 300, batch: int | None = None, seed: int = 0,
+              objective: str = "output", iterations: int = 300, batch: int | None = None, seed: int = 0,
               progress: bool = True) -> SpikingNetwork:
     """Calibrate ``net`` in place against the ANN ``model`` on ``points`` ``(n, d_in)`` (physical).
     ``batch`` points per iteration (default ``STEP_BATCH // steps``, at least 64)."""
     if mode not in MODES:
         raise InputError(f"unknown calibration {mode!r}; choose one of: {', '.join(MODES)}")
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown calibration objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
     net.metadata["calibration"] = mode
+    if mode != "none":
+        net.metadata["calibration_objective"] = objective
     if mode == "none":
         return net
     gen = torch.Generator().manual_seed(seed)
     x = model.normalize(torch.as_tensor(points, dtype=torch.float32))
     with torch.no_grad():
         zs, us = ann_values(model.net, x)
+    jacobians = output_jacobians(model.net, x) if objective == "output" else [None] * len(us)
     hidden = net.layers[:-1]
     if not net.model.graded:                  # start from v0 = theta/2 (rounding instead of floor)
         for layer in hidden:
@@ -130,8 +166,8 @@ def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = 
     values = x.unsqueeze(0).expand(steps, *x.shape)
     with tqdm(total=iterations * len(hidden), desc=f"calibrate ({mode})", disable=not progress,
               unit="it", mininterval=1.0) as bar:
-        for layer, target in zip(hidden, us):
-            _fit_hidden_layer(net, layer, values, target, mode, iterations, batch, gen, bar)
+        for layer, target, jacobian in zip(hidden, us, jacobians):
+            _fit_hidden_layer(net, layer, values, target, jacobian, mode, iterations, batch, gen, bar)
             with torch.no_grad():
                 values, _ = run_hidden_layer(layer, net.model, values)
     _fit_readout(net.layers[-1], values, zs[-1], mode)

@@ -25,7 +25,8 @@ def calibration_points(problem: Problem, n: int, seed: int) -> np.ndarray:
 
 
 def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str = "advanced", *,
-                       percentile: float = 99.9, pieces: int = 8, delta_fraction: float = 1e-3,
+                       objective: str = "output", percentile: float = 99.9, pieces: int = 8,
+                       delta_fraction: float = 1e-3,
                        n_calibration: int = 2048, iterations: int = 300, seed: int = 0,
                        progress: bool = True) -> tuple[SpikingNetwork, dict]:
     """Convert and calibrate a checkpoint (folder, shipped name or ``Checkpoint``); returns the
@@ -40,7 +41,8 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     net = convert(ckpt.model, neuron, timesteps, points, percentile=percentile, pieces=pieces,
                   delta_fraction=delta_fraction, metadata=meta)
     start = time.perf_counter()
-    calibrate(net, ckpt.model, points, calibration, iterations=iterations, seed=seed, progress=progress)
+    calibrate(net, ckpt.model, points, calibration, objective=objective, iterations=iterations, seed=seed,
+              progress=progress)
     net.metadata["calibration_seconds"] = time.perf_counter() - start
     report = conversion_report(net, problem, lambda x: predict_model(ckpt.model, x))
     net.metadata["errors"] = {k: v for k, v in report.items() if k != "outputs"}
