@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from common import FIGURES_DIR, load_json, machine, save_json, write_section  # noqa: E402
+import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from loihi_pinn.conversion import convert_checkpoint  # noqa: E402
@@ -128,6 +129,7 @@ def plot(problem: str, rows) -> None:
 
 
 if __name__ == "__main__":
+    torch.set_num_threads(1)              # a throughput job: one core per process
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("problems", nargs="*", help=f"problems to run, of: {', '.join(PDES)}")
     parser.add_argument("--report", action="store_true", help="write tables and plots from cached results")

@@ -44,7 +44,6 @@ def output_jacobians(net: torch.nn.Sequential, x: torch.Tensor) -> list[torch.Te
     for m in net:
         h = m(h)
         if not isinstance(m, torch.nn.Linear):
-            h.retain_grad()
             activations.append(h)
     jacobians = [torch.zeros(len(x), h.shape[1], a.shape[1]) for a in activations]
     for k in range(h.shape[1]):
@@ -108,7 +107,8 @@ def _fit_readout(layer: SpikingLayer, inputs: torch.Tensor, target: torch.Tensor
     """Least squares for the readout: mean input ``(n, n_in)`` -> target ``(n, d_out)``."""
     mean_in = inputs.mean(0).double()
     if mode == "light":
-        layer.bias = layer.bias + (target.double() - (mean_in @ layer.weight.double().T + layer.bias)).mean(0).to(layer.bias.dtype)
+        offset = (target.double() - (mean_in @ layer.weight.double().T + layer.bias)).mean(0)
+        layer.bias = layer.bias + offset.to(layer.bias.dtype)
         return
     design = torch.cat([mean_in, torch.ones(len(mean_in), 1, dtype=torch.float64)], 1)
     ridge = 1e-8 * torch.eye(design.shape[1], dtype=torch.float64) * float((design**2).mean())
@@ -147,20 +147,18 @@ def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = 
     if objective not in OBJECTIVES:
         raise InputError(f"unknown calibration objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
     net.metadata["calibration"] = mode
-    if mode != "none":
-        net.metadata["calibration_objective"] = objective
     if mode == "none":
         return net
+    net.metadata["calibration_objective"] = objective
     gen = torch.Generator().manual_seed(seed)
     x = model.normalize(torch.as_tensor(points, dtype=torch.float32))
     with torch.no_grad():
         zs, us = ann_values(model.net, x)
     jacobians = output_jacobians(model.net, x) if objective == "output" else [None] * len(us)
     hidden = net.layers[:-1]
-    if not net.model.graded:                  # start from v0 = theta/2 (rounding instead of floor)
+    if not net.model.graded:      # v0 starts mid-range: theta/2 (rounding, not floor), 0 if signed
         for layer in hidden:
-            lo, hi = _v0_bounds(net, layer)
-            layer.v0 = torch.full_like(layer.v0, (lo + hi) / 2 if lo < 0 else hi / 2)
+            layer.v0 = torch.full_like(layer.v0, sum(_v0_bounds(net, layer)) / 2)
     steps = emulated_steps(net, net.timesteps)
     batch = batch or max(64, STEP_BATCH // steps)
     values = x.unsqueeze(0).expand(steps, *x.shape)
