@@ -23,7 +23,8 @@ from common import FIGURES_DIR, load_json, machine, save_json, write_section  # 
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from loihi_pinn.conversion import convert_checkpoint  # noqa: E402
+from loihi_pinn.conversion import calibration_points, convert, convert_checkpoint  # noqa: E402
+from loihi_pinn.problems import get_problem  # noqa: E402
 from loihi_pinn.training import load_checkpoint  # noqa: E402
 
 PDES = ("poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
@@ -88,6 +89,22 @@ def report() -> None:
             f"{' / '.join(format(sd[K]['rel_l2'], '.2e') for K in (4, 8, 16))} | "
             f"{sd[8]['synops_over_macs']:.1f} |")
         plot(problem, rows)
+    sections += ["", "Sigma-delta: accuracy against network size in K (ReLU pieces per tanh unit), advanced "
+                 "calibration. Neurons and synapses of the folded network that goes to the chip; the "
+                 "ANN has the same layer sizes with K = 1.", "",
+                 "| problem | K | neurons | synapses | rel L2 | spikes / point | synops / MAC |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
+    for problem in PDES:
+        data = load_json(f"pde_{problem}")
+        if data is None:
+            continue
+        ckpt = load_checkpoint(problem)
+        cal = calibration_points(get_problem(problem), 256, seed=0)
+        for r in sorted((r for r in data["rows"] if r["neuron"] == "sigma_delta" and r["calibration"] == "advanced"),
+                        key=lambda r: r["pieces"]):
+            net = convert(ckpt.model, "sigma_delta", 8, cal, pieces=r["pieces"])
+            sections.append(f"| {problem} | {r['pieces']} | {net.neuron_count()} | {net.synapse_count()} | "
+                            f"{r['rel_l2']:.2e} | {r['spikes_per_point']:.0f} | {r['synops_over_macs']:.1f} |")
     sections += ["", "Signed IF, rel L2 against T:", ""]
     sections += ["| problem | calibration | " + " | ".join(f"T={T}" for T in TIMESTEPS) + " |",
                  "|---|---|" + "---:|" * len(TIMESTEPS)]

@@ -51,3 +51,12 @@ def test_emulate_rejects_bad_points_with_a_clear_error():
         emulate(net, np.zeros((3, 3)))
     with pytest.raises(InputError, match="contain NaN"):
         emulate(net, np.array([[0.1, np.nan]]))
+
+
+def test_network_size_counts_the_folded_neurons_and_synapses():
+    model = PINN(build_mlp([2, 10, 10, 1]), (-1.0, -1.0), (1.0, 1.0))
+    pts = np.random.default_rng(0).uniform(-1, 1, (64, 2))
+    sd = convert(model, "sigma_delta", 8, pts, pieces=4)
+    assert sd.neuron_count() == 40 + 40 + 1
+    assert sd.synapse_count() == 2 * 40 + 40 * 40 + 40 * 1
+    assert convert(model, "signed_if", 8, pts).synapse_count() == 2 * 10 + 10 * 10 + 10 == sd.ann_macs()

@@ -94,6 +94,16 @@ class SpikingNetwork:
         hi = torch.as_tensor(self.upper, dtype=points.dtype)
         return 2 * (points - lo) / (hi - lo) - 1
 
+    def neuron_count(self) -> int:
+        """Neurons of the folded (neuron-level) network, readout included."""
+        return sum(l.neurons for l in self.layers)
+
+    def synapse_count(self) -> int:
+        """Synapses of the folded network: every neuron of a layer connects to every neuron of
+        the next (the expansion multiplies both sides)."""
+        fan_in = [self.d_in] + [l.neurons for l in self.layers[:-1]]
+        return sum(n_in * l.neurons for n_in, l in zip(fan_in, self.layers))
+
     def ann_macs(self) -> int:
         """Multiply-accumulates of the source ANN per point."""
         return sum(l.weight.numel() for l in self.layers)
