@@ -13,6 +13,8 @@ For sigma-delta, theta_l is the delta threshold: ``delta_fraction`` times that p
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 from torch import nn
@@ -54,26 +56,38 @@ def ann_values(net: nn.Sequential, x: torch.Tensor) -> tuple[list[torch.Tensor],
     return zs, us
 
 
-def choose_expansion(neuron: str, activation: str, negative_slope, z: torch.Tensor,
-                     pieces: int) -> tuple[Expansion, bool]:
-    """(expansion, signed) for a hidden layer with pre-activations ``z`` on calibration data."""
+class Realization(NamedTuple):
+    """How a hidden layer's units become neurons: the ``expansion``; whether the neurons are
+    ``signed`` (signed IF firing both ways); whether they encode the activation f(z) itself
+    (``encodes_activation``: a clip-like rate approximating a smooth f) rather than z."""
+
+    expansion: Expansion
+    signed: bool
+    encodes_activation: bool
+
+
+def choose_realization(neuron: str, activation: str, negative_slope, z: torch.Tensor,
+                       pieces: int) -> Realization:
+    """The realization of a hidden layer with pre-activations ``z`` on calibration data."""
     exact = exact_relu_form(activation, negative_slope)
     if exact is not None:
-        return exact, False
+        return Realization(exact, signed=False, encodes_activation=False)
     if neuron == "sigma_delta":
         q = float(torch.quantile(z.abs().flatten()[:100_000].double(), 0.999))
         lim = min(max(q, 1.0), 4.0) if activation == "tanh" else max(q, 1e-3)
-        return pwl_expansion(activation, pieces, (-lim, lim)), False
-    return (SINGLE, True) if neuron == "signed_if" else (IDENTITY_PAIR, False)
+        return Realization(pwl_expansion(activation, pieces, (-lim, lim)), signed=False, encodes_activation=False)
+    if neuron == "signed_if":
+        return Realization(SINGLE, signed=True, encodes_activation=True)
+    return Realization(IDENTITY_PAIR, signed=False, encodes_activation=True)
 
 
-def ideal_neuron_outputs(expansion: Expansion, f_z: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """What each neuron should output, ``(batch, n, P)``: relu(sign z - offset) for ReLU-piece
-    expansions, and f(z) split by sign for the single/pair realizations of a smooth f."""
-    sign, offset, _ = expansion.tensors(z.dtype)
-    if expansion in (SINGLE, IDENTITY_PAIR) and not torch.equal(f_z, z):
-        return f_z[..., None] * sign if expansion is SINGLE else torch.relu(sign * f_z[..., None])
-    return torch.relu(sign * z[..., None] - offset)
+def ideal_neuron_outputs(realization: Realization, z: torch.Tensor, f_z: torch.Tensor) -> torch.Tensor:
+    """What each neuron should output, ``(batch, n, P)``, for pre-activations and activations
+    ``(batch, n)``: its input ``sign * value - offset`` (rectified unless signed)."""
+    sign, offset, _ = realization.expansion.tensors(z.dtype)
+    value = f_z if realization.encodes_activation else z
+    inputs = sign * value[..., None] - offset
+    return inputs if realization.signed else torch.relu(inputs)
 
 
 def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.ndarray, *,
@@ -92,15 +106,15 @@ def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.nda
     linears = [m for m in model.net if isinstance(m, nn.Linear)]
     layers = []
     for lin, z, u in zip(linears[:-1], zs, us):
-        expansion, signed = choose_expansion(neuron, arch["activation"], arch["negative_slope"], z, pieces)
-        ideal = ideal_neuron_outputs(expansion, u if expansion in (SINGLE, IDENTITY_PAIR) else z, z)
+        realization = choose_realization(neuron, arch["activation"], arch["negative_slope"], z, pieces)
+        ideal = ideal_neuron_outputs(realization, z, u)
         scale = float(np.percentile(ideal.abs().flatten().numpy(), percentile))
         if not scale > 0:
             raise InputError("a hidden layer is silent on the calibration points (all activations 0); "
                              "check the points lie in the problem's domain")
         theta = scale * delta_fraction if model_def.graded else scale
-        layers.append(SpikingLayer(lin.weight.detach().clone(), lin.bias.detach().clone(), expansion,
-                                   theta, signed=signed))
+        layers.append(SpikingLayer(lin.weight.detach().clone(), lin.bias.detach().clone(),
+                                   realization.expansion, theta, signed=realization.signed))
     out = linears[-1]
     layers.append(SpikingLayer(out.weight.detach().clone(), out.bias.detach().clone()))
     meta = {"activation": arch["activation"], "percentile": percentile, "calibration": "none",
