@@ -62,6 +62,12 @@ def run(problem: str) -> None:
         save_json(f"pde_{problem}", {"machine": machine(), "iterations": ITERATIONS, "rows": rows})
 
 
+def complete(problem: str):
+    """The cached results of a problem if every configuration has run, else None."""
+    data = load_json(f"pde_{problem}")
+    return data if data is not None and len(data["rows"]) >= len(list(configurations())) else None
+
+
 def report() -> None:
     sections = [f"Signed IF (seed 000's model) at T = 32, and the Loihi-native models; rel L2 against "
                 f"the reference solution on the evaluation grid; {ITERATIONS} calibration iterations per "
@@ -71,9 +77,9 @@ def report() -> None:
                 "| rate (adv.) | target met | IF hard-reset adv. | sigma-delta K=4 / 8 / 16 adv. | "
                 "sigma-delta synops/MAC (K=8) |", "|---|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|"]
     for problem in PDES:
-        data = load_json(f"pde_{problem}")
+        data = complete(problem)
         if data is None:
-            sections.append(f"| {problem} | not run yet | | | | | | | | | |")
+            sections.append(f"| {problem} | not run (completely) yet | | | | | | | | | |")
             continue
         rows = data["rows"]
         pick = lambda **kw: next(r for r in rows if all(r.get(k) == v for k, v in kw.items()))  # noqa: E731
@@ -95,7 +101,7 @@ def report() -> None:
                  "| problem | K | neurons | synapses | rel L2 | spikes / point | synops / MAC |",
                  "|---|---:|---:|---:|---:|---:|---:|"]
     for problem in PDES:
-        data = load_json(f"pde_{problem}")
+        data = complete(problem)
         if data is None:
             continue
         ckpt = load_checkpoint(problem)
@@ -109,7 +115,7 @@ def report() -> None:
     sections += ["| problem | calibration | " + " | ".join(f"T={T}" for T in TIMESTEPS) + " |",
                  "|---|---|" + "---:|" * len(TIMESTEPS)]
     for problem in PDES:
-        data = load_json(f"pde_{problem}")
+        data = complete(problem)
         if data is None:
             continue
         for mode in ("none", "advanced"):
@@ -117,9 +123,9 @@ def report() -> None:
                     if r["neuron"] == "signed_if" and r["calibration"] == mode}
             sections.append(f"| {problem} | {mode} | "
                             + " | ".join(f"{errs[T]:.2e}" if T in errs else "-" for T in TIMESTEPS) + " |")
-    stamps = {load_json(f"pde_{p}")["machine"] for p in PDES if load_json(f"pde_{p}")}
+    stamps = {complete(p)["machine"] for p in PDES if complete(p)}
     sections += ["", f"Measured {'; '.join(sorted(stamps))}.", ""]
-    sections += [f"![](figures/pde_{p}.png)" for p in PDES if load_json(f"pde_{p}")]
+    sections += [f"![](figures/pde_{p}.png)" for p in PDES if complete(p)]
     write_section("pde-conversion", "\n".join(sections))
 
 

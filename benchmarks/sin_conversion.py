@@ -3,12 +3,14 @@ L in {2, 3, 4} and widths N in {20, ..., 100}, signed IF with advanced calibrati
 right-hand side of Theorem 1 (H = I) against the actual output error for width 100.
 
     .venv/bin/python benchmarks/sin_conversion.py            # ~20 min on one core
+    .venv/bin/python benchmarks/sin_conversion.py --theorem1-only   # redo the Theorem 1 columns
 
 Trains the 15 networks (cached in runs/bench/sin/), writes results/sin_conversion.json,
 figures/sin_error_vs_T.png, figures/sin_theorem1.png and the sin-conversion section of RESULTS.md.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -17,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from common import FIGURES_DIR, machine, save_json, write_section  # noqa: E402
+from common import FIGURES_DIR, load_json, machine, save_json, write_section  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from loihi_pinn.conversion import calibrate, calibration_points, convert, emulate, theorem1_terms  # noqa: E402
@@ -39,6 +41,21 @@ def trained(depth: int, width: int):
             net=build_mlp([1] + [width] * depth + [1]), progress=False,
             command=f"benchmarks/sin_conversion.py (L={depth}, N={width})")
     return load_checkpoint(folder)
+
+
+def theorem1_only() -> None:
+    """Recompute the Theorem 1 terms of the width-100 rows from the cached networks."""
+    problem = get_problem("sin")
+    cal = calibration_points(problem, 512, seed=0)
+    grid = problem.evaluation_points()
+    data = load_json("sin_conversion")
+    for row in tqdm([r for r in data["rows"] if r["N"] == 100], desc="Theorem 1"):
+        ckpt = trained(row["L"], 100)
+        net = calibrate(convert(ckpt.model, "signed_if", row["T"], cal), ckpt.model, cal, "advanced",
+                        iterations=60, progress=False)
+        row.update({f"theorem1_{k}": v for k, v in theorem1_terms(net, ckpt.model, grid).items()})
+    save_json("sin_conversion", data)
+    plot(data["rows"])
 
 
 def main() -> None:
@@ -109,4 +126,4 @@ def table(rows) -> str:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)              # a throughput job: one core per process
-    main()
+    theorem1_only() if "--theorem1-only" in sys.argv[1:] else main()
