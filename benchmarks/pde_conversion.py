@@ -138,13 +138,12 @@ def plot(problem: str, rows) -> None:
     for r in rows:
         if r["neuron"] == "if_hard" and r["calibration"] == "advanced":
             ax.loglog(r["timesteps"], r["rel_l2"], "^", ms=8, label="IF hard reset, advanced")
-    for r in rows:
-        if r["neuron"] == "sigma_delta" and r["calibration"] == "advanced":
-            ax.axhline(r["rel_l2"], lw=0.8, ls="-.", color="C4" if r["pieces"] == 8 else "C5")
+    for r, color in zip(sorted((r for r in rows if r["neuron"] == "sigma_delta" and r["calibration"] == "advanced"),
+                               key=lambda r: r["pieces"]), ("C4", "C5", "C6")):
+        ax.axhline(r["rel_l2"], lw=1, ls="-.", color=color, label=f"sigma-delta K = {r['pieces']}, advanced")
     ax.axhline(rows[0]["ann_rel_l2"], color="k", lw=1, label="PINN (float ANN)")
     ax.axhline(PAPER[problem][1], color="gray", ls=":", label="seed 000, Table 2")
-    ax.set(xlabel="time steps T", ylabel="rel L2 vs reference",
-           title=f"{problem} (dash-dot: sigma-delta, K = 8 / 16)")
+    ax.set(xlabel="time steps T", ylabel="rel L2 vs reference", title=problem)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(FIGURES_DIR / f"pde_{problem}.png", dpi=110)

@@ -44,7 +44,8 @@ def trained(depth: int, width: int):
 
 
 def theorem1_only() -> None:
-    """Recompute the Theorem 1 terms of the width-100 rows from the cached networks."""
+    """Recompute the Theorem 1 terms of the width-100 rows from the cached networks, calibrated
+    with the paper's layer-wise objective (H = I), which is what the theorem bounds."""
     problem = get_problem("sin")
     cal = calibration_points(problem, 512, seed=0)
     grid = problem.evaluation_points()
@@ -52,10 +53,11 @@ def theorem1_only() -> None:
     for row in tqdm([r for r in data["rows"] if r["N"] == 100], desc="Theorem 1"):
         ckpt = trained(row["L"], 100)
         net = calibrate(convert(ckpt.model, "signed_if", row["T"], cal), ckpt.model, cal, "advanced",
-                        iterations=60, progress=False)
+                        objective="layer", iterations=60, progress=False)
         row.update({f"theorem1_{k}": v for k, v in theorem1_terms(net, ckpt.model, grid).items()})
     save_json("sin_conversion", data)
     plot(data["rows"])
+    write_section("sin-conversion", table(data["rows"]))
 
 
 def main() -> None:
@@ -73,12 +75,9 @@ def main() -> None:
             snn, stats = emulate(net, grid)
             row = {"L": depth, "N": width, "T": T, "rel_l2_vs_ann": relative_l2(snn, ann),
                    "ann_rel_l2": relative_l2(ann, problem.reference(grid)), "spike_rate": stats.spike_rate}
-            if width == 100:
-                row.update({f"theorem1_{k}": v for k, v in theorem1_terms(net, ckpt.model, grid).items()})
             rows.append(row)
     save_json("sin_conversion", {"machine": machine(), "rows": rows})
-    plot(rows)
-    write_section("sin-conversion", table(rows))
+    theorem1_only()
 
 
 def plot(rows) -> None:
@@ -105,7 +104,7 @@ def plot(rows) -> None:
         ax.loglog([r["T"] for r in pts], [r["theorem1_output"] for r in pts], "s--", color=color,
                   label=f"L = {depth}: |e^(n)|^2")
     ax.set(xlabel="time steps T", ylabel="mean squared error per point",
-           title="Theorem 1 (seed 000, Fig. 4), width 100")
+           title="Theorem 1 (seed 000, Fig. 4), width 100, layer-wise calibration")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(FIGURES_DIR / "sin_theorem1.png", dpi=110)
@@ -121,7 +120,15 @@ def table(rows) -> str:
             lines.append(f"| {depth} | {width} | " + " | ".join(f"{errs[T]:.1e}" for T in TIMESTEPS) + " |")
     return ("Relative L2 of the SNN against its ANN on 1001 grid points (signed IF, advanced "
             "calibration, 512 calibration points, 60 iterations per layer).\n\n" + "\n".join(lines)
-            + f"\n\nMeasured {machine()}.\n\n![](figures/sin_error_vs_T.png)\n![](figures/sin_theorem1.png)")
+            + f"\n\nMeasured {machine()}.\n\n![](figures/sin_error_vs_T.png)\n\n"
+            "Theorem 1: the computed right-hand side with H = I, sum_l 2^(n-l+1) |e_c^(l)|^2 with "
+            "e_c = tanh(z) - s (eq. 2: activation and spiking layer on the same input z = W s + b), "
+            "against the actual squared output error, for networks calibrated with the paper's "
+            "layer-wise objective (`--objective layer`). The bound holds everywhere (RHS >> error), "
+            "but unlike the paper's Figure 4 our RHS does not fall with T: a signed-IF neuron's rate "
+            "is ClipFloor(z), so e_c keeps the T-independent gap tanh(z) - clip(z) (0.24 at |z| = 1) "
+            "that calibration compensates through the next layer's weights, not inside the layer. The "
+            "actual error falls roughly like 1/T.\n\n![](figures/sin_theorem1.png)")
 
 
 if __name__ == "__main__":

@@ -62,20 +62,18 @@ def theorem1_terms(net: SpikingNetwork, model, points: np.ndarray) -> dict:
     """The two sides of seed 000's Theorem 1 with H = I, on ``points`` ``(n, d_in)``.
 
     Local conversion error of layer l (seed 000, eq. 2): e_c = f(W_l s_{l-1} + b_l) - s_l, the
-    ANN's layer (its own weights, not the calibrated ones) applied to the SNN's input, minus the
-    SNN layer's output (rates); the readout is exact (e_c = 0). Returns mean squared norms per
-    point: ``local`` per hidden layer, ``rhs`` = sum_l 2^(n-l+1) |e_c^(l)|^2 and
-    ``output`` = |x^(n) - s^(n)|^2.
+    activation and the SNN layer (rates) applied to the same input, with the SNN's own weights;
+    the readout is exact (e_c = 0). Returns mean squared norms per point: ``local`` per hidden
+    layer, ``rhs`` = sum_l 2^(n-l+1) |e_c^(l)|^2 and ``output`` = |x^(n) - s^(n)|^2.
     """
     x = model.normalize(torch.as_tensor(points, dtype=torch.float32))
     activation = next(m for m in model.net if not isinstance(m, nn.Linear))
-    ann_linears = [m for m in model.net if isinstance(m, nn.Linear)]
     zs, _ = ann_values(model.net, x)
     values = x.unsqueeze(0).expand(emulated_steps(net, net.timesteps), *x.shape)
     n = len(net.layers)
     local = []
-    for layer, ann_linear in zip(net.layers[:-1], ann_linears):
-        ideal = activation(ann_linear(values.mean(0)))
+    for layer in net.layers[:-1]:
+        ideal = activation(values.mean(0) @ layer.weight.T + layer.bias)
         values, _ = run_hidden_layer(layer, net.model, values)
         local.append(float((ideal - values.mean(0)).pow(2).sum(1).mean()))
     out = values.mean(0) @ net.layers[-1].weight.T + net.layers[-1].bias
