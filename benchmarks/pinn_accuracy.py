@@ -36,8 +36,9 @@ def table() -> str:
                     f"{err:.3e}{per_output} | {target:.0e} | {'yes' if err <= target else 'no'} | "
                     f"{cfg['adam_steps']} + {cfg['lbfgs_steps']} | {ckpt.metadata['training']['seconds']:.0f} s | "
                     f"{' x '.join(map(str, problem.grid_shape))} |")
-    stamp = (f"Evaluated {machine()}. Training times: one thread each, two trainings sharing the "
-             f"2-core machine (the command is in each checkpoint.json).")
+    stamp = (f"Evaluated {machine()}. Training times are wall times with one thread each while up to "
+             f"four trainings and benchmarks shared the 2 cores: upper bounds (the command is in each "
+             f"checkpoint.json).")
     return "\n".join(rows) + "\n\n" + stamp
 
 
