@@ -108,6 +108,27 @@ class SpikingNetwork:
         """Multiply-accumulates of the source ANN per point."""
         return sum(l.weight.numel() for l in self.layers)
 
+    def neuron_level(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The folded network that goes to the chip: per layer (weight ``(N_l, N_{l-1})``,
+        bias ``(N_l,)``) in float64 over neurons, not units. Hidden neuron (u, p) receives
+        ``sign_p * z_u - offset_p`` with z the unit pre-activation, whose input is the previous
+        layer decoded as ``const + coeff . y``; the readout's rows are the output units."""
+        folded, decode, const = [], None, 0.0
+        for layer in self.layers:
+            w, b = layer.weight.double(), layer.bias.double()
+            if decode is not None:                                   # inputs are neuron outputs
+                b = b + const * w.sum(1)
+                w = w @ decode
+            if layer.is_readout:
+                folded.append((w, b))
+                break
+            sign, offset, coeff = layer.expansion.tensors(torch.float64)
+            folded.append(((sign[None, :, None] * w[:, None, :]).reshape(-1, w.shape[1]),
+                           (sign * b[:, None] - offset).reshape(-1)))
+            decode = torch.block_diag(*[coeff[None, :]] * layer.units)   # (units, units * P)
+            const = layer.expansion.const
+        return folded
+
     def describe(self) -> str:
         sizes = [self.d_in] + [l.neurons for l in self.layers]
         return (f"{self.neuron} SNN, T = {self.timesteps}, neurons per layer "

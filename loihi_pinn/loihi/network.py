@@ -1,0 +1,76 @@
+"""A network in Loihi 2 fixed point: integer layers plus how points go in and results come out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from loihi_pinn.errors import InputError
+from loihi_pinn.problems.base import as_points
+
+from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, run_fixed_point
+
+
+@dataclass
+class QuantizedNetwork:
+    """Integer sigma-delta ``layers`` (the last is the ``Sigma`` readout) and the model card.
+
+    Encoding: physical points ``(n, d_in)`` are mapped to [-1, 1] with ``lower``/``upper``, then
+    sent as integer messages ``round(x * input_scale)``. Decoding: output = readout sigma /
+    ``output_scale`` + ``output_offset`` (the readout bias, applied off chip because netx's Sigma
+    has none). ``metadata`` holds the rest of the model card (problem, source, errors, ...)."""
+
+    layers: list[FixedPointLayer]
+    input_scale: float
+    output_scale: float
+    output_offset: list[float]
+    lower: list[float]
+    upper: list[float]
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.layers or not self.layers[-1].readout or any(l.readout for l in self.layers[:-1]):
+            raise InputError("a quantized network is sigma-delta layers followed by one Sigma readout")
+        for prev, nxt in zip(self.layers[:-1], self.layers[1:]):
+            if nxt.weight.shape[1] != prev.size:
+                raise InputError(f"layer sizes do not chain: {prev.size} outputs into {nxt.weight.shape[1]} inputs")
+        if len(self.output_offset) != self.d_out or len(self.lower) != self.d_in or len(self.upper) != self.d_in:
+            raise InputError("model card does not match the layers (output offset or input box size)")
+
+    @property
+    def d_in(self) -> int:
+        return self.layers[0].weight.shape[1]
+
+    @property
+    def d_out(self) -> int:
+        return self.layers[-1].size
+
+    @property
+    def steps(self) -> int:
+        """Time steps per inference: one per Dense (each delays a step) plus the input step."""
+        return len(self.layers) + 1
+
+    def encode(self, points) -> np.ndarray:
+        """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""
+        x = as_points(points, self.d_in, "points for this network")
+        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        msg = np.rint((2 * (x - lo) / (hi - lo) - 1) * self.input_scale).astype(np.int64)
+        if np.abs(msg).max(initial=0) >= STATE_LIMIT:
+            raise InputError(f"points far outside the network's domain {self.lower} .. {self.upper} "
+                             f"overflow the 24-bit input message")
+        return msg
+
+    def decode(self, sigma: np.ndarray) -> np.ndarray:
+        """Physical outputs ``(n, d_out)`` from readout sigma integers ``(n, d_out)``."""
+        return np.asarray(sigma, dtype=np.float64) / self.output_scale + np.asarray(self.output_offset)
+
+    def run(self, points) -> tuple[np.ndarray, FixedPointStats]:
+        """Outputs ``(n, d_out)`` and activity of the bit-exact fixed-point emulation."""
+        sigma, stats = run_fixed_point(self.layers, self.encode(points))
+        return self.decode(sigma), stats
+
+    def neuron_count(self) -> int:
+        return sum(l.size for l in self.layers)
+
+    def synapse_count(self) -> int:
+        return sum(l.weight.size for l in self.layers)
