@@ -168,20 +168,120 @@ def _read_points(path) -> "np.ndarray":
         raise InputError(f"cannot read points from {path}: {err}") from None
 
 
+def _cmd_export(args) -> None:
+    from loihi_pinn.export import export_converted
+
+    out = Path(args.out or f"netx_exports/{Path(args.converted).stem}.net")
+    path, report = export_converted(args.converted, out, n_calibration=args.calibration_points, seed=args.seed,
+                                    headroom=args.headroom, weight_max=args.weight_max,
+                                    calibrate=not args.no_calibration)
+    line = (f"rel L2       float SNN {report['rel_l2_float_snn']:.3e}, fixed point "
+            f"{report['rel_l2_fixed_point']:.3e}")
+    if "rel_l2_fixed_point_calibrated" in report:
+        line += f", after fixed-point calibration {report['rel_l2_fixed_point_calibrated']:.3e}"
+    print(line)
+    print(f"per point    {report['steps_per_point']} steps, {report['messages_per_point']:.0f} graded spikes, "
+          f"{report['synops_per_point']:.0f} synaptic ops")
+    print(f"saved        {path}")
+
+
+def _cmd_inspect(args) -> None:
+    import json
+
+    from loihi_pinn.export import read_model_card, read_netx
+    from loihi_pinn.loihi.resources import estimate, format_estimate
+
+    card = read_model_card(args.file)
+    qnet = read_netx(args.file)
+    print(format_estimate(estimate(qnet)))
+    print("\nmodel card:")
+    print(json.dumps(card, indent=2))
+
+
+def _cmd_check(args) -> None:
+    from loihi_pinn.loihi.resources import estimate, format_estimate
+    from loihi_pinn.runtime import Runner
+
+    runner = Runner(args.file, "emulator")
+    errors = runner.model_card.get("loihi_errors", {})
+    print(format_estimate(estimate(runner.network, errors.get("synops_per_point"))))
+
+
+def _cmd_run(args) -> None:
+    import numpy as np
+
+    from loihi_pinn.evaluation import relative_l2
+    from loihi_pinn.problems import get_problem
+    from loihi_pinn.runtime import Runner
+
+    runner = Runner(args.file, args.backend, copies=args.copies, progress=not args.quiet)
+    problem = get_problem(runner.model_card["problem"])
+    if args.points_file:
+        points = _read_points(args.points_file)
+    else:
+        grid = problem.evaluation_points()
+        points = grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
+    outputs = runner.predict(points)
+    st = runner.stats
+    print(f"backend      {st.backend}  ({st.points} points, {st.copies} network copies side by side)")
+    print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
+    print(f"per point    {st.steps_per_point} time steps, {st.messages_per_point:.0f} graded spikes, "
+          f"{st.synops_per_point:.0f} synaptic ops")
+    print(f"wall time    {st.wall_seconds:.2f} s  ({st.points / st.wall_seconds:.1f} points/s)")
+
+
 def _cmd_demo(args) -> None:
-    """The main job on the shipped Poisson PINN: evaluate, convert + calibrate, compare, plot."""
+    """The main job on the shipped Poisson PINN: convert, calibrate, quantize, export, run on the
+    Lava simulator, print the table, save the reference | PINN | SNN | error plot."""
+    import numpy as np
+
+    from loihi_pinn.conversion import SpikingNetwork
+    from loihi_pinn.evaluation import predict_model, relative_l2
+    from loihi_pinn.plotting import plot_solutions
+    from loihi_pinn.problems import get_problem
+    from loihi_pinn.runtime import Runner
+    from loihi_pinn.training import load_checkpoint
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print("== PINN (shipped checkpoint) ==")
-    _evaluate_checkpoint(argparse.Namespace(model="poisson", plot=None, points=None))
-    print("\n== spiking network: sigma-delta (Loihi 2 native), 8 ReLU pieces per tanh unit, "
-          "advanced calibration ==")
+    snn_path, net_path = out / "poisson_sigma_delta.snn", out / "poisson_sigma_delta.net"
+    print("== 1. convert + calibrate: sigma-delta (Loihi 2 native), 8 ReLU pieces per tanh unit ==")
     _cmd_convert(argparse.Namespace(checkpoint="poisson", neuron="sigma_delta", timesteps=8,
                                     calibration="advanced", objective="output", percentile=99.9, pieces=8,
-                                    calibration_points=2048, iterations=300, seed=0, quiet=False,
-                                    out=out / "poisson_sigma_delta.snn"))
-    _evaluate_snn(argparse.Namespace(model=out / "poisson_sigma_delta.snn", plot=out / "poisson.png",
-                                     points=None, smooth=None, quiet=True))
+                                    calibration_points=2048, iterations=300, seed=0, quiet=False, out=snn_path))
+    print("\n== 2. quantize to Loihi 2 fixed point, export netx HDF5 ==")
+    _cmd_export(argparse.Namespace(converted=snn_path, out=net_path, calibration_points=2048, seed=0,
+                                   headroom=2.0, weight_max=63, no_calibration=False))
+    problem = get_problem("poisson")
+    grid = problem.evaluation_points()
+    subset = grid[np.random.default_rng(0).permutation(len(grid))[:args.lava_points]]
+    print(f"\n== 3. run the netx file on the Lava simulator ({len(subset)} grid points) ==")
+    lava = Runner(net_path, "lava-sim")
+    on_lava = lava.predict(subset)
+    emulator = Runner(net_path, "emulator")
+    same = np.array_equal(emulator.predict(subset), on_lava)
+    on_grid = emulator.predict(grid)
+    pinn = predict_model(load_checkpoint("poisson").model, grid)
+    reference = problem.reference(grid)
+    st = emulator.stats
+    print(f"Lava simulator == fixed-point emulator bit for bit: {'yes' if same else 'NO'} "
+          f"({lava.stats.wall_seconds:.1f} s on Lava for {len(subset)} points)")
+    print("\n| stage | rel L2 vs reference | time steps / point | spikes / point | synaptic ops / point |")
+    print("|---|---:|---:|---:|---:|")
+    macs = SpikingNetwork.load(snn_path).ann_macs()
+    print(f"| PINN (float ANN) | {relative_l2(pinn, reference):.3e} | - | - | {macs} MACs |")
+    card = emulator.model_card["loihi_errors"]
+    print(f"| float SNN | {card['rel_l2_float_snn']:.3e} | - | - | - |")
+    print(f"| Loihi fixed point (grid, emulator) | {relative_l2(on_grid, reference):.3e} | {st.steps_per_point} | "
+          f"{st.messages_per_point:.0f} | {st.synops_per_point:.0f} |")
+    print(f"| Lava simulator ({len(subset)} points) | {relative_l2(on_lava, problem.reference(subset)):.3e} | "
+          f"{lava.stats.steps_per_point} | {lava.stats.messages_per_point:.0f} | {lava.stats.synops_per_point:.0f} |")
+    path = plot_solutions(problem, {"reference": reference, "PINN": pinn, "SNN on Loihi fixed point": on_grid},
+                          out / "poisson.png", title=f"poisson: sigma-delta SNN in Loihi 2 fixed point, rel L2 "
+                                                     f"{relative_l2(on_grid, reference):.2e}")
+    print(f"\nplot         {path}\nnetx file    {net_path}")
+    if not same:
+        raise InputError("the Lava simulator and the fixed-point emulator disagree; please report this")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,8 +329,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_convert)
 
-    p = sub.add_parser("demo", help="the main job on the shipped Poisson model: evaluate, convert, plot")
-    p.add_argument("--out", default="runs/demo", help="folder for the figures")
+    p = sub.add_parser("export", help="quantize a converted sigma-delta network to Loihi 2 and write netx HDF5")
+    p.add_argument("converted", help="converted network (.snn from 'loihi-pinn convert --neuron sigma_delta')")
+    p.add_argument("--out", help="netx file (default netx_exports/NAME.net)")
+    p.add_argument("--calibration-points", type=int, default=2048)
+    p.add_argument("--headroom", type=float, default=2.0, help="24-bit state kept free above the calibration peak")
+    p.add_argument("--weight-max", type=int, default=63, help="largest hidden-layer weight (8-bit range, <= 254)")
+    p.add_argument("--no-calibration", action="store_true", help="skip bias calibration on the fixed-point emulator")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_export)
+
+    p = sub.add_parser("inspect", help="layer table and model card of a netx file")
+    p.add_argument("file")
+    p.set_defaults(run=_cmd_inspect)
+
+    p = sub.add_parser("check", help="Loihi 2 resources, fit on one chip, energy and latency per inference")
+    p.add_argument("file")
+    p.set_defaults(run=_cmd_check)
+
+    from loihi_pinn.runtime import BACKENDS
+    p = sub.add_parser("run", help="run a netx file on a backend and report error, activity and wall time")
+    p.add_argument("file")
+    p.add_argument("--backend", choices=BACKENDS, default="lava-sim")
+    p.add_argument("--points", type=int, default=64, help="random points of the evaluation grid")
+    p.add_argument("--points-file", help="or these points (.npy or text, physical coordinates)")
+    p.add_argument("--copies", type=int, default=1, help="network copies side by side per Lava batch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_cmd_run)
+
+    p = sub.add_parser("demo", help="the whole pipeline on the shipped Poisson model, to the Lava simulator")
+    p.add_argument("--out", default="runs/demo", help="folder for the files and the figure")
+    p.add_argument("--lava-points", type=int, default=64, help="grid points run on the Lava simulator")
     p.set_defaults(run=_cmd_demo)
     return parser
 

@@ -1,0 +1,84 @@
+"""What a quantized network needs on Loihi 2, and a first-order energy and latency estimate.
+
+Chip limits (Intel, "Taking Neuromorphic Computing to the Next Level with Loihi 2", technology
+brief, 2021): 128 neuro cores, up to 1 M neurons and 120 M synapses per chip, i.e. at most 8192
+neurons per core; graded spikes carry up to 24 bits in Lava's SDNN. Synaptic memory per core is
+taken as 128 KiB of 8-bit weights (the Loihi 1 figure of Davies et al., IEEE Micro 38(1), 2018;
+Loihi 2 is no smaller), so a core holds at most 131072 dense synapses.
+
+Energy and time per operation: Davies et al. 2018, Table 2 (Loihi 1, 14 nm): 23.6 pJ per
+synaptic op plus 3.5 pJ per spike routed within a tile (the sum used by keras-spiking's Loihi
+model), 81 pJ per active neuron update; a time step ends with a barrier sync of about 1.8 us on
+a full chip. Loihi 2 is faster and leaner (Intel quotes up to 10x faster synaptic processing),
+so these are upper bounds; only measurements on hardware replace them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from .fixed_point import STATE_BITS
+from .network import QuantizedNetwork
+
+CORES_PER_CHIP = 128
+NEURONS_PER_CORE = 8192
+SYNAPSES_PER_CORE = 128 * 1024          # 8-bit weights in 128 KiB
+SYNOP_PJ = 23.6 + 3.5
+NEURON_UPDATE_PJ = 81.0
+STEP_SYNC_US = 1.8
+
+
+@dataclass
+class ChipEstimate:
+    """Per-layer cores and totals; ``fits`` one chip; energy (uJ) and latency (us) per inference."""
+
+    layers: list[dict]
+    cores: int
+    neurons: int
+    synapses: int
+    synaptic_memory_kib: float
+    max_fan_in: int
+    message_bits: int
+    steps_per_inference: int
+    fits_one_chip: bool
+    energy_uj: float | None = None
+    latency_us: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def estimate(qnet: QuantizedNetwork, synops_per_point: float | None = None,
+             neuron_updates_per_point: float | None = None) -> ChipEstimate:
+    """Resources of ``qnet``; with the measured activity per point, energy and latency too."""
+    rows, cores = [], 0
+    for i, layer in enumerate(qnet.layers, start=1):
+        n_out, n_in = layer.weight.shape
+        # neurons are split so each core holds its neurons' full fan-in
+        per_core = max(1, min(NEURONS_PER_CORE, SYNAPSES_PER_CORE // n_in))
+        layer_cores = math.ceil(n_out / per_core)
+        cores += layer_cores
+        rows.append({"layer": i, "kind": "Sigma readout" if layer.readout else "SigmaDelta ReLU", "neurons": n_out,
+                     "fan_in": n_in, "synapses": n_out * n_in, "cores": layer_cores})
+    synapses = qnet.synapse_count()
+    energy = latency = None
+    if synops_per_point is not None:
+        updates = neuron_updates_per_point if neuron_updates_per_point is not None else qnet.neuron_count() * qnet.steps
+        energy = (synops_per_point * SYNOP_PJ + updates * NEURON_UPDATE_PJ) * 1e-6
+        latency = qnet.steps * STEP_SYNC_US
+    return ChipEstimate(rows, cores, qnet.neuron_count(), synapses, synapses / 1024, max(r["fan_in"] for r in rows),
+                        STATE_BITS, qnet.steps, cores <= CORES_PER_CHIP, energy, latency)
+
+
+def format_estimate(est: ChipEstimate) -> str:
+    """A table of the estimate for people."""
+    lines = ["| layer | kind | neurons | fan-in | synapses | cores |", "|---:|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['layer']} | {r['kind']} | {r['neurons']} | {r['fan_in']} | {r['synapses']} | {r['cores']} |"
+              for r in est.layers]
+    lines.append(f"total: {est.cores} of {CORES_PER_CHIP} cores ({'fits' if est.fits_one_chip else 'does NOT fit'} one "
+                 f"Loihi 2 chip), {est.neurons} neurons, {est.synapses} synapses ({est.synaptic_memory_kib:.0f} KiB at 8 bit), "
+                 f"max fan-in {est.max_fan_in}, {est.message_bits}-bit graded spikes, {est.steps_per_inference} steps per inference")
+    if est.energy_uj is not None:
+        lines.append(f"estimate per inference: {est.energy_uj:.2f} uJ, {est.latency_us:.1f} us "
+                     f"(Loihi 1 per-op figures, Davies et al. 2018: upper bounds for Loihi 2)")
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""Loihi 2 fixed point, netx export and the Runner: bit-exactness against Lava, files, bad input."""
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from loihi_pinn.conversion import SpikingNetwork, convert, emulate
+from loihi_pinn.errors import InputError
+from loihi_pinn.export import read_netx, write_netx
+from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork, StateOverflow, calibrate_fixed_point, quantize, run_fixed_point
+from loihi_pinn.loihi.fixed_point import NETX_ARGS
+from loihi_pinn.loihi.lava_env import import_netx
+from loihi_pinn.loihi.resources import estimate
+from loihi_pinn.models import PINN, build_mlp
+from loihi_pinn.runtime import HardwareUnavailable, Runner
+
+LOWER, UPPER = [-1.0, 0.0], [1.0, 2.0]
+
+
+@pytest.fixture(scope="module")
+def small_snn():
+    """A random 2-16-16-1 tanh PINN converted to sigma-delta with 4 ReLU pieces a unit."""
+    torch.manual_seed(1)
+    model = PINN(build_mlp([2, 16, 16, 1], "tanh"), LOWER, UPPER)
+    points = np.random.default_rng(0).uniform(LOWER, UPPER, (512, 2))
+    net = convert(model, "sigma_delta", 8, points, pieces=4, metadata={"problem": "poisson"})
+    return net, points
+
+
+@pytest.fixture(scope="module")
+def small_file(small_snn, tmp_path_factory):
+    net, points = small_snn
+    qnet = calibrate_fixed_point(quantize(net, points), net, points)
+    return write_netx(qnet, tmp_path_factory.mktemp("netx") / "small.net"), qnet
+
+
+def test_fixed_point_by_hand():
+    # one SigmaDelta neuron (w = 3, bias 1 -> 64 in state, vth 0) and a Sigma readout (w = 2):
+    # step 1: hidden act = relu(0 + 64) = 64 -> sends 64 >> 6 = 1;
+    # step 2: hidden sigma = 3 * 100 = 300, act 364, delta 300 -> sends 300 >> 6 = 4; readout += 2 * 1;
+    # step 3: readout += 2 * 4 -> 10. Five messages would have given 2 * 364 / 64 = 11.4: the floor shows.
+    layers = [FixedPointLayer([[3]], [1], 0), FixedPointLayer([[2]], [0], 0, readout=True)]
+    sigma, stats = run_fixed_point(layers, np.array([[100]]))
+    assert sigma.tolist() == [[10]]
+    assert stats.steps == 3 and stats.messages == [2] and stats.input_messages == 1
+    assert stats.synops == 1 * 1 + 2 * 1
+
+
+def test_delta_threshold_holds_back_small_changes():
+    layers = [FixedPointLayer([[1]], [0], 2), FixedPointLayer([[1]], [0], 0, readout=True)]
+    sigma, stats = run_fixed_point(layers, np.array([[100], [200]]))   # vth 2 -> 128 in state
+    assert sigma.ravel().tolist() == [0, 3]                          # 100 < 128 is never sent
+    assert stats.messages == [1]
+
+
+def test_folded_network_equals_expansion(small_snn):
+    net, points = small_snn
+    x = net.normalize(torch.tensor(points))
+    h = x
+    for w, b in net.neuron_level()[:-1]:
+        h = torch.relu(h @ w.T + b)
+    w, b = net.neuron_level()[-1]
+    folded = h @ w.T + b
+    h = x
+    for layer in net.layers[:-1]:
+        h = layer.expansion.relu_readout(h @ layer.weight.double().T + layer.bias.double())
+    units = h @ net.layers[-1].weight.double().T + net.layers[-1].bias.double()
+    assert torch.allclose(folded, units, atol=1e-10)
+
+
+def test_quantized_close_to_float_and_calibration_helps(small_snn):
+    net, points = small_snn
+    test = np.random.default_rng(5).uniform(LOWER, UPPER, (400, 2))
+    float_out = emulate(net, test)[0]
+    qnet = quantize(net, points)
+    before = np.linalg.norm(qnet.run(test)[0] - float_out)
+    calibrate_fixed_point(qnet, net, points)
+    after = np.linalg.norm(qnet.run(test)[0] - float_out)
+    assert after <= before * 1.05
+    assert after / np.linalg.norm(float_out) < 0.05
+    assert all(l.weight.dtype == np.int64 for l in qnet.layers)
+
+
+def test_quantize_refuses_other_neuron_models(small_snn):
+    net, points = small_snn
+    torch.manual_seed(1)
+    model = PINN(build_mlp([2, 8, 1], "tanh"), LOWER, UPPER)
+    with pytest.raises(InputError, match="sigma_delta"):
+        quantize(convert(model, "signed_if", 8, points), points)
+
+
+def test_overflow_of_24_bit_state_is_refused():
+    layers = [FixedPointLayer([[254, 254]], [0], 0), FixedPointLayer([[1]], [0], 0, readout=True)]
+    with pytest.raises(StateOverflow, match="24-bit"):
+        run_fixed_point(layers, np.array([[20000, 20000]]))         # 254 * 40000 > 2^23
+
+
+def test_stock_netx_loads_export(small_file):
+    path, qnet = small_file
+    netx = import_netx()
+    net = netx.hdf5.Network(str(path), **NETX_ARGS)
+    assert [type(l.neuron).__name__ for l in net.layers] == ["SigmaDelta", "SigmaDelta", "Sigma"]
+    assert [l.neuron.shape[0] for l in net.layers] == [l.size for l in qnet.layers]
+
+
+def test_export_round_trip_gives_same_content(small_file, tmp_path):
+    path, _ = small_file
+    again = write_netx(read_netx(path), tmp_path / "again.net")
+
+    def content(p):
+        items = {}
+        with h5py.File(p, "r") as f:
+            f.visititems(lambda name, obj: items.__setitem__(name, obj[()].tolist())
+                         if isinstance(obj, h5py.Dataset) else None)
+            items["card"] = f.attrs["loihi_pinn_model_card"]
+        return items
+    assert content(path) == content(again)
+
+
+@pytest.mark.slow
+def test_lava_simulator_is_bit_exact_with_emulator(small_file):
+    path, qnet = small_file
+    points = np.random.default_rng(3).uniform(LOWER, UPPER, (7, 2))
+    emulated = Runner(path, "emulator").predict(points)
+    for copies in (1, 3):                            # 3 copies: the last batch is padded
+        lava = Runner(path, "lava-sim", copies=copies, progress=False)
+        assert np.array_equal(lava.predict(points), emulated)
+        assert lava.stats.points == 7 and lava.stats.steps_per_point == qnet.steps
+
+
+def test_loihi2_backend_says_what_is_missing(small_file):
+    with pytest.raises(HardwareUnavailable, match="lava-loihi"):
+        Runner(small_file[0], "loihi2")
+
+
+def test_bad_files_and_points_give_clear_errors(small_file, tmp_path):
+    path, _ = small_file
+    truncated = tmp_path / "truncated.net"
+    truncated.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(InputError, match="not an HDF5|corrupted|truncated"):
+        Runner(truncated)
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.create_dataset("x", data=[1, 2])
+    with pytest.raises(InputError, match="not a netx network"):
+        Runner(other)
+    nan = tmp_path / "nan.net"
+    nan.write_bytes(path.read_bytes())
+    with h5py.File(nan, "a") as f:
+        w = f["layer/1/weight"][()].astype(float)
+        w[0, 0] = np.nan
+        del f["layer/1/weight"]
+        f["layer/1/weight"] = w
+    with pytest.raises(InputError, match="NaN"):
+        Runner(nan)
+    runner = Runner(path)
+    with pytest.raises(InputError, match="shape"):
+        runner.predict(np.zeros((4, 3)))
+    with pytest.raises(InputError, match="NaN"):
+        runner.predict(np.full((4, 2), np.nan))
+
+
+def test_chip_estimate(small_file):
+    _, qnet = small_file
+    est = estimate(qnet, synops_per_point=1000)
+    assert est.fits_one_chip and est.cores == len(qnet.layers)
+    assert est.neurons == sum(l.size for l in qnet.layers) and est.energy_uj > 0
+    wide = QuantizedNetwork([FixedPointLayer(np.ones((20000, 1000), np.int64), np.zeros(20000, np.int64), 0),
+                             FixedPointLayer(np.ones((1, 20000), np.int64), [0], 0, readout=True)],
+                            1.0, 1.0, [0.0], [0.0] * 1000, [1.0] * 1000)
+    assert not estimate(wide).fits_one_chip
+
+
+def test_cli_export_inspect_check_run(small_snn, tmp_path, capsys):
+    from loihi_pinn.cli import main
+    net, _ = small_snn
+    converted = net.save(tmp_path / "small.snn")
+    out = tmp_path / "small.net"
+    assert main(["export", str(converted), "--out", str(out), "--calibration-points", "256"]) == 0
+    assert "fixed point" in capsys.readouterr().out and out.is_file()
+    assert main(["inspect", str(out)]) == 0
+    assert "model card" in capsys.readouterr().out
+    assert main(["check", str(out)]) == 0
+    assert "fits one Loihi 2 chip" in capsys.readouterr().out
+    assert main(["run", str(out), "--backend", "emulator", "--points", "20"]) == 0
+    assert "rel L2" in capsys.readouterr().out
+    assert main(["run", str(out), "--backend", "loihi2"]) == 2
+    assert "lava-loihi" in capsys.readouterr().err
