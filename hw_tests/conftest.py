@@ -1,6 +1,6 @@
-"""Hardware tests run only where Loihi 2 is reachable: the lava-loihi extension is installed
-(``lava.utils.loihi.is_installed()``) and a board is selected through SLURM (INRC). Everywhere
-else every test in this folder is skipped, with the reason."""
+"""Hardware tests run only where Loihi 2 is reachable: the lava-loihi extension is installed and
+a board is selected (INRC: SLURM=1, PARTITION, LOIHI_GEN). Everywhere else every test in this
+folder is skipped with the reason the runtime's loihi2 backend gives."""
 import os
 
 import pytest
@@ -8,12 +8,13 @@ import pytest
 
 def loihi2_unavailable_reason() -> str | None:
     """Why Loihi 2 cannot be used here, or None when it can."""
-    from lava.utils import loihi
+    from loihi_pinn.runtime import HardwareUnavailable
+    from loihi_pinn.runtime.runner import check_loihi2_available
 
-    if not loihi.is_installed():
-        return "lava-loihi extension not installed (INRC members only; see hw_tests/README.md)"
-    if not os.environ.get("SLURM") and not os.environ.get("LOIHI_GEN"):
-        return "no Loihi 2 board selected: set SLURM=1, PARTITION and LOIHI_GEN (see hw_tests/README.md)"
+    try:
+        check_loihi2_available()
+    except HardwareUnavailable as err:
+        return str(err)
     return None
 
 

@@ -251,7 +251,7 @@ def _cmd_demo(args) -> None:
                                     calibration_points=2048, iterations=300, seed=0, quiet=False, out=snn_path))
     print("\n== 2. quantize to Loihi 2 fixed point, export netx HDF5 ==")
     _cmd_export(argparse.Namespace(converted=snn_path, out=net_path, calibration_points=2048, seed=0,
-                                   headroom=2.0, weight_max=63, no_calibration=False))
+                                   headroom=2.0, weight_max=15, no_calibration=False))
     problem = get_problem("poisson")
     grid = problem.evaluation_points()
     subset = grid[np.random.default_rng(0).permutation(len(grid))[:args.lava_points]]
@@ -334,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="netx file (default netx_exports/NAME.net)")
     p.add_argument("--calibration-points", type=int, default=2048)
     p.add_argument("--headroom", type=float, default=2.0, help="24-bit state kept free above the calibration peak")
-    p.add_argument("--weight-max", type=int, default=63, help="largest hidden-layer weight (8-bit range, <= 254)")
+    p.add_argument("--weight-max", type=int, default=15,
+                   help="largest hidden-layer file weight (<= 254): fewer weight bits leave more for activations")
     p.add_argument("--no-calibration", action="store_true", help="skip bias calibration on the fixed-point emulator")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_export)

@@ -13,7 +13,7 @@ from .netx import write_netx
 
 
 def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0, headroom: float = 2.0,
-                     weight_max: int = 63, calibrate: bool = True) -> tuple[Path, dict]:
+                     weight_max: int = 15, calibrate: bool = True) -> tuple[Path, dict]:
     """Quantize a converted sigma-delta network (``.snn`` path or ``SpikingNetwork``), calibrate
     its biases on the fixed-point emulator, measure rel L2 on the problem's evaluation grid
     (float SNN, fixed point before and after calibration) and write ``out``. Returns the path

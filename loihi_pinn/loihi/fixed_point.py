@@ -99,7 +99,10 @@ class FixedPointStats:
     input_messages: int
     synops: int
     peak_state: list[int] = field(default_factory=list)
-    pre_activations: list[np.ndarray] = field(default_factory=list, repr=False)   # final sigma + (bias << PARAM_SHIFT)
+    # with keep_states: per hidden layer the final sigma + (bias << PARAM_SHIFT), and the sum
+    # of the graded spikes it sent (what the next layer integrated), both (n, neurons)
+    pre_activations: list[np.ndarray] = field(default_factory=list, repr=False)
+    sent: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
 def _check(name: str, value: np.ndarray, layer: int, peaks: list[int]) -> None:
@@ -112,10 +115,10 @@ def _check(name: str, value: np.ndarray, layer: int, peaks: list[int]) -> None:
 
 
 def run_fixed_point(layers: list[FixedPointLayer], messages: np.ndarray, *,
-                    keep_pre_activations: bool = False) -> tuple[np.ndarray, FixedPointStats]:
+                    keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
     """Run integer input ``messages`` ``(n, d_in)`` through the layers, every point from zero
     state for ``len(layers) + 1`` steps. Returns the readout's final sigma ``(n, d_out)``
-    (int64) and the activity (with each hidden layer's final pre-activation if asked).
+    (int64) and the activity (with each hidden layer's final state if ``keep_states``).
     Integer products are exact in float64 (|sum| < 2^53)."""
     messages = np.asarray(messages)
     if messages.ndim != 2 or messages.shape[1] != layers[0].weight.shape[1]:
@@ -128,6 +131,7 @@ def run_fixed_point(layers: list[FixedPointLayer], messages: np.ndarray, *,
               "residue": np.zeros((n, l.size), np.int64)} for l in layers]
     pending = [np.zeros((n, l.size), np.int64) for l in layers]      # Dense buffers a_buff
     counts = [0] * len(layers)
+    totals = [np.zeros((n, l.size), np.int64) for l in layers[:-1]]
     input_messages = int(np.count_nonzero(messages))
     synops = input_messages * layers[0].size
     for step in range(steps):
@@ -148,6 +152,7 @@ def run_fixed_point(layers: list[FixedPointLayer], messages: np.ndarray, *,
             msg = np.right_shift(out, STATE_EXP)
             nonzero = int(np.count_nonzero(msg))
             counts[k] += nonzero
+            totals[k] += msg
             synops += nonzero * layers[k + 1].size
             sent.append(msg if nonzero else None)
         # ... then each Dense buffers this step's spikes for the next step
@@ -159,6 +164,7 @@ def run_fixed_point(layers: list[FixedPointLayer], messages: np.ndarray, *,
                 acc = np.rint(src.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64)
                 pending[k] = shift(acc, exp)
     stats = FixedPointStats(n, steps, counts[:-1], input_messages, synops, peaks)
-    if keep_pre_activations:
+    if keep_states:
         stats.pre_activations = [s["sigma"] + (l.bias << PARAM_SHIFT) for s, l in zip(state[:-1], layers[:-1])]
+        stats.sent = totals
     return state[-1]["sigma"].copy(), stats

@@ -96,7 +96,7 @@ def _file_weights(w: np.ndarray) -> np.ndarray:
     return eff >> -exp if exp <= 0 else eff << exp
 
 
-def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: int = 127) -> QuantizedNetwork:
+def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: int = 15) -> QuantizedNetwork:
     """Quantize a sigma-delta SNN, with ``points`` ``(n, d_in)`` (physical; the calibration
     points) setting the scales; ``weight_max`` (<= 254) is the largest hidden-layer file weight
     aimed at, trading weight bits against activation bits. Refuses networks whose dynamic
@@ -139,20 +139,35 @@ def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: 
 
 
 def calibrate_fixed_point(qnet: QuantizedNetwork, snn: SpikingNetwork, points) -> QuantizedNetwork:
-    """Bias correction on the fixed-point emulator (in place): layer by layer, shift each
-    hidden neuron's integer bias by the mean difference between its fixed-point and float
-    pre-activation on ``points``, then correct the (off-chip) output offset the same way. This
-    removes the systematic part of rounding and of the floored graded spikes."""
+    """Calibration on the fixed-point emulator (in place), against the float network on
+    ``points``: layer by layer, each hidden neuron's integer bias is shifted by the mean
+    difference between its fixed-point and float pre-activation (the systematic part of
+    rounding and of the floored graded spikes); then the readout, which turns small hidden
+    errors into large output errors by cancellation, is refitted by least squares on the
+    graded spikes it really receives, re-rounded, and the off-chip output offset is reset."""
     x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
     passes = _float_pass(equalize(snn.neuron_level()), x)
     scales = qnet.metadata["quantization"]["state_scales"]
     messages = qnet.encode(points)
     for k, layer in enumerate(qnet.layers[:-1]):
-        _, stats = run_fixed_point(qnet.layers, messages, keep_pre_activations=True)
+        _, stats = run_fixed_point(qnet.layers, messages, keep_states=True)
         error = stats.pre_activations[k] / scales[k] - passes[k]["pre"].numpy()
         layer.bias = layer.bias - np.rint(error.mean(0) * scales[k] / 2 ** PARAM_SHIFT).astype(np.int64)
+    _, stats = run_fixed_point(qnet.layers, messages, keep_states=True)
+    received = torch.as_tensor(stats.sent[-1], dtype=torch.float64)             # (n, neurons)
+    target = passes[-1]["pre"] * qnet.output_scale                             # readout sigma wanted, + offset
+    design = torch.cat([received, torch.ones(len(received), 1, dtype=torch.float64)], 1)
+    ridge = 1e-6 * torch.diag(design.T @ design).mean() * torch.eye(design.shape[1], dtype=torch.float64)
+    solution = torch.linalg.solve(design.T @ design + ridge, design.T @ target)  # (neurons + 1, d_out)
+    weight = solution[:-1].T                                                    # (d_out, neurons), file units
+    # use the readout's 8-bit range fully, within its 24-bit state
+    headroom = qnet.metadata["quantization"]["headroom"]
+    sigma_peak = float((received @ weight.T).abs().max())
+    factor = min(WEIGHT_MAX / float(weight.abs().max()), (STATE_LIMIT - 1) / (headroom * max(sigma_peak, 1e-12)))
+    qnet.output_scale *= factor
+    qnet.metadata["quantization"]["state_scales"][-1] = qnet.output_scale
+    qnet.layers[-1].weight = _file_weights(round_weights(weight * factor, received).numpy())
     sigma, _ = run_fixed_point(qnet.layers, messages)
-    target = passes[-1]["pre"].numpy()
-    qnet.output_offset = (np.asarray(qnet.output_offset) + (target - qnet.decode(sigma)).mean(0)).tolist()
+    qnet.output_offset = (passes[-1]["pre"].numpy() - sigma / qnet.output_scale).mean(0).tolist()
     qnet.metadata["quantization"]["calibrated"] = True
     return qnet

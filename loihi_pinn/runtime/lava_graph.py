@@ -66,7 +66,13 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
         path = write_netx(tile(qnet, copies), Path(tmp) / "tiled.net")
         net = netx.hdf5.Network(str(path), **NETX_ARGS, sparse_fc_layer=copies > 1)
         source = RingBuffer(data=_batch(padded, 0, copies, qnet.steps))
-        source.s_out.connect(net.inp)
+        if backend == "loihi2":       # Python source -> neuro cores, as in lava-dl's PilotNet tutorials
+            from lava.proc import embedded_io as eio    # ships with lava-loihi
+            adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=NETX_ARGS["input_message_bits"])
+            source.s_out.connect(adapter.inp)
+            adapter.out.connect(net.inp)
+        else:
+            source.s_out.connect(net.inp)
         hidden = [layer.neuron for layer in net.layers[:-1]]
         readout = net.layers[-1].neuron
         config = run_config(backend)

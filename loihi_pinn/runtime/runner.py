@@ -36,7 +36,7 @@ def check_loihi2_available() -> None:
         raise HardwareUnavailable(
             "backend 'loihi2' needs Intel's lava-loihi extension (INRC members only) and a Loihi 2 system; "
             "it is not installed here. Run on the INRC cloud (see hw_tests/README.md) or use backend='lava-sim'")
-    if not (os.environ.get("SLURM") or os.environ.get("NXSDKHOST")):
+    if not (os.environ.get("SLURM") or os.environ.get("NXSDKHOST")):   # how lava-loihi finds a board
         raise HardwareUnavailable("lava-loihi is installed but no Loihi 2 system is configured: set SLURM=1, "
                                   "PARTITION and LOIHI_GEN=N3B3 on INRC, or NXSDKHOST for a direct host")
 
