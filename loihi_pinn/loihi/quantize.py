@@ -20,7 +20,7 @@ from loihi_pinn.errors import InputError
 from loihi_pinn.problems.base import as_points
 
 from .fixed_point import (PARAM_SHIFT, STATE_EXP, STATE_LIMIT, WEIGHT_MAX, WEIGHT_MIN, FixedPointLayer,
-                          lava_weights, run_fixed_point)
+                          StateOverflow, lava_weights, run_fixed_point)
 from .network import QuantizedNetwork
 
 MIN_WEIGHT_BITS = 4          # refuse when the largest weight has fewer significant bits than this
@@ -160,14 +160,24 @@ def calibrate_fixed_point(qnet: QuantizedNetwork, snn: SpikingNetwork, points) -
     ridge = 1e-6 * torch.diag(design.T @ design).mean() * torch.eye(design.shape[1], dtype=torch.float64)
     solution = torch.linalg.solve(design.T @ design + ridge, design.T @ target)  # (neurons + 1, d_out)
     weight = solution[:-1].T                                                    # (d_out, neurons), file units
-    # use the readout's 8-bit range fully, within its 24-bit state
+    # use the readout's 8-bit range fully, within its 24-bit state (transient steps included)
     headroom = qnet.metadata["quantization"]["headroom"]
     sigma_peak = float((received @ weight.T).abs().max())
     factor = min(WEIGHT_MAX / float(weight.abs().max()), (STATE_LIMIT - 1) / (headroom * max(sigma_peak, 1e-12)))
+    old_weight, old_scale = qnet.layers[-1].weight, qnet.output_scale
+    for _ in range(8):
+        qnet.layers[-1].weight = _file_weights(round_weights(weight * factor, received).numpy())
+        try:
+            sigma, _ = run_fixed_point(qnet.layers, messages)
+            break
+        except StateOverflow:
+            factor /= 2
+    else:
+        qnet.layers[-1].weight = old_weight
+        sigma, _ = run_fixed_point(qnet.layers, messages)
+        factor = old_scale / qnet.output_scale
     qnet.output_scale *= factor
     qnet.metadata["quantization"]["state_scales"][-1] = qnet.output_scale
-    qnet.layers[-1].weight = _file_weights(round_weights(weight * factor, received).numpy())
-    sigma, _ = run_fixed_point(qnet.layers, messages)
     qnet.output_offset = (passes[-1]["pre"].numpy() - sigma / qnet.output_scale).mean(0).tolist()
     qnet.metadata["quantization"]["calibrated"] = True
     return qnet

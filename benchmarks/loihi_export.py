@@ -1,0 +1,126 @@
+"""The six shipped PINNs to Loihi 2 netx files, and what quantization and the Lava simulator cost.
+
+    .venv/bin/python benchmarks/loihi_export.py            # exports + quantization table (resumable)
+    .venv/bin/python benchmarks/loihi_export.py --lava     # + Lava simulator throughput on Poisson
+
+Per problem: convert (sigma-delta, K = 8 ReLU pieces per tanh unit, T = 8, advanced
+calibration, 150 iterations per layer), quantize, calibrate on the fixed-point emulator, write
+``netx_exports/NAME.net``; rel L2 on the evaluation grid of the float SNN, the fixed-point SNN
+and the fixed-point SNN after calibration; activity; the chip estimate. With ``--lava``:
+points per second of the Lava simulator, one network versus several copies side by side, and
+the emulator on the same points, in one run. Writes results/loihi_export.json, the
+loihi-export section of RESULTS.md and netx_exports/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from common import HERE, load_json, machine, save_json, write_section
+
+from loihi_pinn.conversion import convert_checkpoint
+from loihi_pinn.export import export_converted, read_netx
+from loihi_pinn.loihi.resources import estimate
+from loihi_pinn.problems import PROBLEM_NAMES, get_problem
+from loihi_pinn.runtime import Runner
+
+ROOT = HERE.parent
+EXPORTS = ROOT / "netx_exports"
+CONVERTED = ROOT / "runs" / "bench" / "loihi"
+ITERATIONS = 150
+LAVA_POINTS = 48
+COPIES = (1, 4, 16)
+
+
+def export(problem: str) -> dict:
+    CONVERTED.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    net, _ = convert_checkpoint(problem, "sigma_delta", 8, "advanced", pieces=8, iterations=ITERATIONS, progress=False)
+    snn_path = net.save(CONVERTED / f"{problem}.snn")
+    path, report = export_converted(snn_path, EXPORTS / f"{problem}.net")
+    est = estimate(read_netx(path), report["synops_per_point"])
+    return {"problem": problem, **report, "seconds": time.perf_counter() - start,
+            "pinn_rel_l2": net.metadata["errors"]["ann_rel_l2"], "cores": est.cores, "neurons": est.neurons,
+            "synapses": est.synapses, "fits": est.fits_one_chip, "energy_uj": est.energy_uj,
+            "latency_us": est.latency_us, "ann_macs": net.ann_macs()}
+
+
+def lava_throughput() -> dict:
+    """Points per second on Poisson: emulator, Lava with 1 copy (one point at a time), with copies."""
+    path = EXPORTS / "poisson.net"
+    grid = get_problem("poisson").evaluation_points()
+    points = grid[np.random.default_rng(0).permutation(len(grid))[:LAVA_POINTS]]
+    emulator = Runner(path, "emulator")
+    emulated = emulator.predict(points)
+    out = {"points": LAVA_POINTS, "emulator_points_per_s": LAVA_POINTS / emulator.stats.wall_seconds}
+    for copies in COPIES:
+        runner = Runner(path, "lava-sim", copies=copies, progress=False)
+        assert np.array_equal(runner.predict(points), emulated), "Lava and emulator disagree"
+        out[f"lava_copies_{copies}_points_per_s"] = LAVA_POINTS / runner.stats.wall_seconds
+    return out
+
+
+def report(data: dict) -> None:
+    rows = data["problems"]
+    lines = ["Sigma-delta SNN (K = 8, T = 8, advanced calibration) quantized to Loihi 2 fixed point; rel L2 "
+             "against the reference on the evaluation grid. Fixed point = the bit-exact emulator of Lava's "
+             "fixed_pt models (the Lava simulator gives the same integers). Steps: time steps per inference. "
+             "Energy/latency: first-order estimate from Loihi 1 per-op figures (Davies et al. 2018).", "",
+             "| problem | PINN | float SNN | fixed point | + fixed-point calibration | steps | graded spikes / point "
+             "| synops / point (x ANN MACs) | cores | energy / inference |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['problem']} | {r['pinn_rel_l2']:.2e} | {r['rel_l2_float_snn']:.2e} | "
+                     f"{r['rel_l2_fixed_point']:.2e} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
+                     f"{r['steps_per_point']} | {r['messages_per_point']:.0f} | {r['synops_per_point']:.3g} "
+                     f"({r['synops_per_point'] / r['ann_macs']:.0f}x) | {r['cores']} | {r['energy_uj']:.1f} uJ |")
+    lava = data.get("lava")
+    if lava:
+        base = lava["lava_copies_1_points_per_s"]
+        lines += ["", f"Lava simulator throughput on Poisson ({lava['points']} grid points, one run; outputs equal "
+                      f"to the emulator's bit for bit in every configuration):", "",
+                  "| executor | points / s | vs one point at a time |", "|---|---:|---:|"]
+        for copies in COPIES:
+            v = lava[f"lava_copies_{copies}_points_per_s"]
+            lines.append(f"| Lava sim, {copies} network cop{'y' if copies == 1 else 'ies'} side by side | {v:.2f} | "
+                         f"{v / base:.1f}x |")
+        lines.append(f"| fixed-point emulator (numpy) | {lava['emulator_points_per_s']:.0f} | "
+                     f"{lava['emulator_points_per_s'] / base:.0f}x |")
+    lines += ["", f"Measured {data['date']}, {data['machine']}."]
+    write_section("loihi-export", "\n".join(lines))
+    table = ["| file | problem | rel L2 (fixed point) | PINN | steps | graded spikes / point | neurons | synapses "
+             "| cores | fits one chip |", "|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    for r in rows:
+        table.append(f"| `{r['problem']}.net` | {r['problem']} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
+                     f"{r['pinn_rel_l2']:.2e} | {r['steps_per_point']} | {r['messages_per_point']:.0f} | "
+                     f"{r['neurons']} | {r['synapses']} | {r['cores']} | {'yes' if r['fits'] else 'no'} |")
+    readme = (EXPORTS / "README.md").read_text()
+    start, end = readme.index("<!-- exports:begin -->"), readme.index("<!-- exports:end -->")
+    (EXPORTS / "README.md").write_text(readme[:start] + "<!-- exports:begin -->\n" + "\n".join(table) + "\n"
+                                       + readme[end:])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lava", action="store_true", help="also measure Lava simulator throughput")
+    args = parser.parse_args(argv)
+    data = load_json("loihi_export") or {"problems": []}
+    done = {r["problem"] for r in data["problems"]}
+    for problem in PROBLEM_NAMES:
+        if problem not in done:
+            print(f"{problem} ...", flush=True)
+            data["problems"].append(export(problem))
+            data.update(machine=machine(), date=time.strftime("%Y-%m-%d"))
+            save_json("loihi_export", data)
+    if args.lava:
+        data["lava"] = lava_throughput()
+        save_json("loihi_export", data)
+    report(data)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
