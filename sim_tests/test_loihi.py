@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from loihi_pinn.conversion import SpikingNetwork, convert, emulate
+from loihi_pinn.conversion import calibrate, convert, emulate
 from loihi_pinn.errors import InputError
-from loihi_pinn.export import read_netx, write_netx
+from loihi_pinn.export import read_model_card, read_netx, write_netx
 from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork, StateOverflow, calibrate_fixed_point, quantize, run_fixed_point
 from loihi_pinn.loihi.fixed_point import NETX_ARGS
 from loihi_pinn.loihi.lava_env import import_netx
@@ -32,6 +32,18 @@ def small_file(small_snn, tmp_path_factory):
     net, points = small_snn
     qnet = calibrate_fixed_point(quantize(net, points), net, points)
     return write_netx(qnet, tmp_path_factory.mktemp("netx") / "small.net"), qnet
+
+
+@pytest.fixture(scope="module")
+def small_cuba_file(tmp_path_factory):
+    """The same kind of PINN converted to IF with hard reset (Loihi CUBA), light calibration."""
+    torch.manual_seed(1)
+    model = PINN(build_mlp([2, 16, 16, 1], "tanh"), LOWER, UPPER)
+    points = np.random.default_rng(0).uniform(LOWER, UPPER, (512, 2))
+    net = convert(model, "if_hard", 16, points, metadata={"problem": "poisson"})
+    calibrate(net, model, points, "light", iterations=20, progress=False)
+    qnet = calibrate_fixed_point(quantize(net, points), net, points)
+    return write_netx(qnet, tmp_path_factory.mktemp("netx") / "cuba.net"), qnet, net
 
 
 def test_fixed_point_by_hand():
@@ -81,11 +93,11 @@ def test_quantized_close_to_float_and_calibration_helps(small_snn):
     assert all(l.weight.dtype == np.int64 for l in qnet.layers)
 
 
-def test_quantize_refuses_other_neuron_models(small_snn):
+def test_quantize_refuses_paper_only_neuron_models(small_snn):
     net, points = small_snn
     torch.manual_seed(1)
     model = PINN(build_mlp([2, 8, 1], "tanh"), LOWER, UPPER)
-    with pytest.raises(InputError, match="sigma_delta"):
+    with pytest.raises(InputError, match="microcode"):
         quantize(convert(model, "signed_if", 8, points), points)
 
 
@@ -95,12 +107,16 @@ def test_overflow_of_24_bit_state_is_refused():
         run_fixed_point(layers, np.array([[20000, 20000]]))         # 254 * 40000 > 2^23
 
 
-def test_stock_netx_loads_export(small_file):
-    path, qnet = small_file
+def test_stock_netx_loads_export(small_file, small_cuba_file):
     netx = import_netx()
+    path, qnet = small_file
     net = netx.hdf5.Network(str(path), **NETX_ARGS)
     assert [type(l.neuron).__name__ for l in net.layers] == ["SigmaDelta", "SigmaDelta", "Sigma"]
     assert [l.neuron.shape[0] for l in net.layers] == [l.size for l in qnet.layers]
+    path, qnet, _ = small_cuba_file
+    net = netx.hdf5.Network(str(path), **read_model_card(path)["netx_args"])
+    assert [type(l.neuron).__name__ for l in net.layers] == ["LIF", "LIF", "LIF"]
+    assert int(net.layers[0].neuron.du.init) == 4095 and int(net.layers[0].neuron.dv.init) == 0
 
 
 def test_export_round_trip_gives_same_content(small_file, tmp_path):
@@ -117,9 +133,32 @@ def test_export_round_trip_gives_same_content(small_file, tmp_path):
     assert content(path) == content(again)
 
 
+def test_cuba_by_hand():
+    # IF neuron: bias 0, w = 1, threshold mantissa 2 (128 in v), input message 50 every step:
+    # u = 50 << 6 = 3200 from step 2 on; v 3200 > 128 fires at once each step (hard reset), so the
+    # readout (w = 3) gets 3 * 64 = 192 a step from step 3: after T + 2 = 6 steps v = 4 * 192.
+    from loihi_pinn.loihi.cuba import READOUT_VTH, run_cuba
+    layers = [FixedPointLayer([[1]], [0], 2), FixedPointLayer([[3]], [0], READOUT_VTH, readout=True)]
+    v, stats = run_cuba(layers, np.array([[50]]), timesteps=4)
+    assert v.tolist() == [[4 * 192]] and stats.steps == 6 and stats.messages == [5]
+    # v0 = 100 and a small input 1 (64 a step); v > 128 fires, and only spikes before the last step arrive
+    layers[0] = FixedPointLayer([[1]], [0], 2, v0=[100])
+    v, _ = run_cuba(layers, np.array([[1]]), timesteps=4)
+    assert v.tolist() == [[2 * 192]]      # fires at steps 2 and 5 (v: 100, 164 -> 0, 64, 128, 192 -> 0, 64)
+
+
+def test_cuba_quantization_close_to_float(small_cuba_file):
+    _, qnet, net = small_cuba_file
+    test = np.random.default_rng(5).uniform(LOWER, UPPER, (300, 2))
+    float_out = emulate(net, test)[0]
+    assert np.linalg.norm(qnet.run(test)[0] - float_out) / np.linalg.norm(float_out) < 0.2
+    assert qnet.layers[0].v0 is not None and qnet.steps == 16 + len(qnet.layers)
+
+
 @pytest.mark.slow
-def test_lava_simulator_is_bit_exact_with_emulator(small_file):
-    path, qnet = small_file
+@pytest.mark.parametrize("which", ["sigma_delta", "if_hard"])
+def test_lava_simulator_is_bit_exact_with_emulator(which, small_file, small_cuba_file):
+    path, qnet = small_file if which == "sigma_delta" else small_cuba_file[:2]
     points = np.random.default_rng(3).uniform(LOWER, UPPER, (7, 2))
     emulated = Runner(path, "emulator").predict(points)
     for copies in (1, 3):                            # 3 copies: the last batch is padded

@@ -4,7 +4,9 @@ and read it back with every check a user's file deserves.
 Layout (lava-dl 0.6.0 ``netx/hdf5.py``): ``layer/0`` is the input (``type`` "input", ``shape``
 [d_in], no neuron: it is skipped and the points enter the first Dense as 24-bit messages);
 ``layer/1..n`` are ``dense`` layers with integer ``weight`` ``(n_out, n_in)``, ``bias`` and
-``neuron/{type = SDNN, vThMant}``; the readout also has ``neuron/sigma_output``. The model
+``neuron/{type = SDNN, vThMant}``; the readout also has ``neuron/sigma_output``. IF-hard-reset
+networks use ``neuron/{type = CUBA, iDecay = 4096, vDecay = 0, vThMant, refDelay}`` (netx: du =
+4095, dv = 0) and keep calibrated initial potentials in ``neuron/v0``, which netx ignores. The model
 card is a JSON string in the root attribute ``loihi_pinn_model_card``, which netx never reads.
 netx must load these files with ``NETX_ARGS`` (skip the input layer, 24-bit input messages,
 ``spike_exp = 0``); the model card records them.
@@ -22,6 +24,7 @@ from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork
 from loihi_pinn.loihi.fixed_point import NETX_ARGS
 
 CARD_ATTR = "loihi_pinn_model_card"
+NETX_TYPES = {"sigma_delta": "SDNN", "if_hard": "CUBA"}
 FORMAT = "loihi-pinn-netx"
 SUFFIX = ".net"
 
@@ -34,9 +37,13 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
     """Write ``qnet`` to ``path`` (conventionally ``NAME.net``); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    card = {"format": FORMAT, "version": 1, "neuron": "sigma_delta", "netx_args": NETX_ARGS,
-            "encoding": "input messages round(x_normalized * input_scale), sent once; "
-                        "output = readout sigma / output_scale + output_offset",
+    sdnn = qnet.neuron == "sigma_delta"
+    card = {"format": FORMAT, "version": 1, "neuron": qnet.neuron, "timesteps": qnet.timesteps,
+            "netx_args": NETX_ARGS if sdnn else {"skip_layers": 1, "input_message_bits": 24},
+            "encoding": ("input messages round(x_normalized * input_scale), sent once; "
+                         "output = readout sigma / output_scale + output_offset") if sdnn else
+                        ("input messages round(x_normalized * input_scale), sent every step; output = readout v "
+                         "after steps_per_inference steps / output_scale + output_offset; initial v from neuron/v0"),
             "input_scale": qnet.input_scale, "output_scale": qnet.output_scale,
             "output_offset": list(qnet.output_offset), "lower": list(qnet.lower), "upper": list(qnet.upper),
             "steps_per_inference": qnet.steps, "reset": "state cleared between inferences",
@@ -51,13 +58,21 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
             g = layer.create_group(str(i))
             _string(g, "type", "dense")
             g.create_dataset("shape", data=np.array([l.size]))
-            g.create_dataset("weight", data=l.weight.astype(np.int32))
+            g.create_dataset("weight", data=l.weight.astype(np.int32), compression="gzip")
             if not l.readout:
                 g.create_dataset("bias", data=l.bias.astype(np.int32))
-            _string(g, "neuron/type", "SDNN")
             g.create_dataset("neuron/vThMant", data=int(l.vth))
-            if l.readout:
-                g.create_dataset("neuron/sigma_output", data=True)
+            if sdnn:
+                _string(g, "neuron/type", "SDNN")
+                if l.readout:
+                    g.create_dataset("neuron/sigma_output", data=True)
+            else:                 # IF with hard reset: du = iDecay - 1 = 4095, dv = 0 (netx's mapping)
+                _string(g, "neuron/type", "CUBA")
+                g.create_dataset("neuron/iDecay", data=4096)
+                g.create_dataset("neuron/vDecay", data=0)
+                g.create_dataset("neuron/refDelay", data=1)
+                if l.v0 is not None and np.any(l.v0):
+                    g.create_dataset("neuron/v0", data=l.v0.astype(np.int32))   # netx ignores it; runners set v
     return path
 
 
@@ -102,16 +117,18 @@ def read_netx(path) -> QuantizedNetwork:
             for i in range(1, len(group)):
                 g = group[str(i)]
                 kind = g["neuron/type"][0].decode()
-                if kind != "SDNN":
-                    raise InputError(f"{path}: layer {i} has neuron type {kind!r}; this runner executes SDNN networks")
-                readout = "sigma_output" in g["neuron"]
+                if kind != NETX_TYPES.get(card.get("neuron")):
+                    raise InputError(f"{path}: layer {i} has neuron type {kind!r}, the model card says "
+                                     f"{card.get('neuron')!r}; loihi-pinn runs SDNN and CUBA networks it exported")
+                readout = "sigma_output" in g["neuron"] if kind == "SDNN" else i == len(group) - 1
+                v0 = _integers(g["neuron/v0"][()], f"layer {i} v0", path) if "v0" in g["neuron"] else None
                 weight = _integers(g["weight"][()], f"layer {i} weight", path)
                 bias = _integers(g["bias"][()], f"layer {i} bias", path) if "bias" in g else np.zeros(len(weight), np.int64)
-                layers.append(FixedPointLayer(weight, bias, int(g["neuron/vThMant"][()]), readout=readout))
+                layers.append(FixedPointLayer(weight, bias, int(g["neuron/vThMant"][()]), readout=readout, v0=v0))
     except (KeyError, OSError) as err:
         raise InputError(f"{path}: malformed netx layout ({err}); re-export the network") from None
     meta = {k: v for k, v in card.items() if k not in {
-        "format", "version", "neuron", "netx_args", "encoding", "input_scale", "output_scale", "output_offset",
-        "lower", "upper", "steps_per_inference", "reset"}}
+        "format", "version", "neuron", "timesteps", "netx_args", "encoding", "input_scale", "output_scale",
+        "output_offset", "lower", "upper", "steps_per_inference", "reset"}}
     return QuantizedNetwork(layers, card["input_scale"], card["output_scale"], card["output_offset"], card["lower"],
-                            card["upper"], meta)
+                            card["upper"], meta, neuron=card["neuron"], timesteps=card["timesteps"])

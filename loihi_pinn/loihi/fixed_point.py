@@ -64,13 +64,15 @@ def shift(a: np.ndarray, exp: int) -> np.ndarray:
 @dataclass
 class FixedPointLayer:
     """One netx dense layer: file ``weight`` ``(n_out, n_in)`` and ``bias`` ``(n_out,)``
-    (integers; bias in units of 2^PARAM_SHIFT state), delta threshold ``vth`` (same units), and whether
-    it is the ``Sigma`` readout."""
+    (integers; bias in units of 2^PARAM_SHIFT state for SDNN, 2^6 for CUBA), threshold ``vth``
+    (the delta threshold for SDNN, the firing threshold mantissa for CUBA), whether it is the
+    readout, and (CUBA) the initial potentials ``v0`` ``(n_out,)``."""
 
     weight: np.ndarray
     bias: np.ndarray
     vth: int
     readout: bool = False
+    v0: np.ndarray | None = None
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=np.int64)
@@ -81,7 +83,11 @@ class FixedPointLayer:
             raise InputError(f"weights must lie in [{WEIGHT_MIN}, {WEIGHT_MAX}] (Loihi's 8-bit mantissa); "
                              f"got [{self.weight.min()}, {self.weight.max()}]")
         if self.readout and np.any(self.bias != 0):
-            raise InputError("the Sigma readout has no bias; apply the output offset in the decoder")
+            raise InputError("the readout has no bias; apply the output offset in the decoder")
+        if self.v0 is not None:
+            self.v0 = np.asarray(self.v0, dtype=np.int64)
+            if self.v0.shape != (self.size,):
+                raise InputError(f"v0 must have shape ({self.size},), got {self.v0.shape}")
 
     @property
     def size(self) -> int:

@@ -8,12 +8,17 @@ import numpy as np
 from loihi_pinn.errors import InputError
 from loihi_pinn.problems.base import as_points
 
+from .cuba import cuba_steps, run_cuba
 from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, run_fixed_point
+
+NEURON_KINDS = ("sigma_delta", "if_hard")
 
 
 @dataclass
 class QuantizedNetwork:
-    """Integer sigma-delta ``layers`` (the last is the ``Sigma`` readout) and the model card.
+    """Integer ``layers`` (the last is the readout) and the model card. ``neuron``: sigma-delta
+    (netx SDNN, graded spikes, one inference in ``len(layers) + 1`` steps) or ``if_hard`` (netx
+    CUBA, binary spikes, rate-coded over ``timesteps``).
 
     Encoding: physical points ``(n, d_in)`` are mapped to [-1, 1] with ``lower``/``upper``, then
     sent as integer messages ``round(x * input_scale)``. Decoding: output = readout sigma /
@@ -27,10 +32,14 @@ class QuantizedNetwork:
     lower: list[float]
     upper: list[float]
     metadata: dict = field(default_factory=dict)
+    neuron: str = "sigma_delta"          # or "if_hard": CUBA LIF, rate-coded over ``timesteps``
+    timesteps: int = 1
 
     def __post_init__(self):
+        if self.neuron not in NEURON_KINDS:
+            raise InputError(f"unknown fixed-point neuron model {self.neuron!r}; known: {', '.join(NEURON_KINDS)}")
         if not self.layers or not self.layers[-1].readout or any(l.readout for l in self.layers[:-1]):
-            raise InputError("a quantized network is sigma-delta layers followed by one Sigma readout")
+            raise InputError("a quantized network is hidden layers followed by exactly one readout")
         for prev, nxt in zip(self.layers[:-1], self.layers[1:]):
             if nxt.weight.shape[1] != prev.size:
                 raise InputError(f"layer sizes do not chain: {prev.size} outputs into {nxt.weight.shape[1]} inputs")
@@ -48,7 +57,13 @@ class QuantizedNetwork:
     @property
     def steps(self) -> int:
         """Time steps per inference: one per Dense (each delays a step) plus the input step."""
-        return len(self.layers) + 1
+        return len(self.layers) + 1 if self.neuron == "sigma_delta" else cuba_steps(self.timesteps, len(self.layers))
+
+    def run_integers(self, messages: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
+        """Readout integers ``(n, d_out)`` and activity for input messages ``(n, d_in)``."""
+        if self.neuron == "sigma_delta":
+            return run_fixed_point(self.layers, messages, keep_states=keep_states)
+        return run_cuba(self.layers, messages, self.timesteps, keep_states=keep_states)
 
     def encode(self, points) -> np.ndarray:
         """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""
@@ -61,13 +76,13 @@ class QuantizedNetwork:
         return msg
 
     def decode(self, sigma: np.ndarray) -> np.ndarray:
-        """Physical outputs ``(n, d_out)`` from readout sigma integers ``(n, d_out)``."""
+        """Physical outputs ``(n, d_out)`` from readout integers ``(n, d_out)`` (SDNN sigma, CUBA v)."""
         return np.asarray(sigma, dtype=np.float64) / self.output_scale + np.asarray(self.output_offset)
 
     def run(self, points) -> tuple[np.ndarray, FixedPointStats]:
         """Outputs ``(n, d_out)`` and activity of the bit-exact fixed-point emulation."""
-        sigma, stats = run_fixed_point(self.layers, self.encode(points))
-        return self.decode(sigma), stats
+        raw, stats = self.run_integers(self.encode(points))
+        return self.decode(raw), stats
 
     def neuron_count(self) -> int:
         return sum(l.size for l in self.layers)

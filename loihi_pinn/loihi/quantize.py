@@ -15,13 +15,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from loihi_pinn.conversion import SpikingNetwork
+from loihi_pinn.conversion import SpikingNetwork, emulate
 from loihi_pinn.errors import InputError
 from loihi_pinn.problems.base import as_points
 
+from .cuba import ACT_SHIFT
 from .fixed_point import (PARAM_SHIFT, STATE_EXP, STATE_LIMIT, WEIGHT_MAX, WEIGHT_MIN, FixedPointLayer,
                           StateOverflow, lava_weights, run_fixed_point)
 from .network import QuantizedNetwork
+from .quantize_cuba import quantize_cuba
 
 MIN_WEIGHT_BITS = 4          # refuse when the largest weight has fewer significant bits than this
 
@@ -101,11 +103,16 @@ def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: 
     points) setting the scales; ``weight_max`` (<= 254) is the largest hidden-layer file weight
     aimed at, trading weight bits against activation bits. Refuses networks whose dynamic
     range does not fit 24-bit state and checks the result runs without overflow."""
-    if snn.neuron != "sigma_delta":
-        raise InputError(f"fixed-point export supports the Loihi-native sigma_delta model; {snn.neuron!r} networks "
-                         f"cannot be quantized yet (convert with --neuron sigma_delta)")
+    if snn.neuron not in ("sigma_delta", "if_hard"):
+        raise InputError(f"fixed-point export supports the Loihi-native models sigma_delta and if_hard; {snn.neuron!r} "
+                         f"needs custom microcode and cannot be quantized yet (convert with --neuron sigma_delta)")
     if headroom < 1:
         raise InputError(f"headroom must be >= 1 (the state range kept free above the calibration data), got {headroom}")
+    if snn.neuron == "if_hard":
+        x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
+        qnet = quantize_cuba(snn, x, headroom, round_weights, _file_weights)
+        qnet.run_integers(qnet.encode(points))                   # raises StateOverflow on the calibration data
+        return qnet
     if not 8 <= weight_max <= WEIGHT_MAX:
         raise InputError(f"weight_max must be in [8, {WEIGHT_MAX}], got {weight_max}")
     x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
@@ -139,45 +146,46 @@ def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: 
 
 
 def calibrate_fixed_point(qnet: QuantizedNetwork, snn: SpikingNetwork, points) -> QuantizedNetwork:
-    """Calibration on the fixed-point emulator (in place), against the float network on
-    ``points``: layer by layer, each hidden neuron's integer bias is shifted by the mean
-    difference between its fixed-point and float pre-activation (the systematic part of
-    rounding and of the floored graded spikes); then the readout, which turns small hidden
-    errors into large output errors by cancellation, is refitted by least squares on the
-    graded spikes it really receives, re-rounded, and the off-chip output offset is reset."""
-    x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
-    passes = _float_pass(equalize(snn.neuron_level()), x)
-    scales = qnet.metadata["quantization"]["state_scales"]
+    """Calibration on the fixed-point emulator (in place), against the float SNN on ``points``.
+    Sigma-delta: layer by layer, each hidden neuron's integer bias is shifted by the mean
+    difference between its fixed-point and float pre-activation (the systematic part of rounding
+    and of the floored graded spikes). Both models: the readout, which turns small hidden errors
+    into large output errors by cancellation, is refitted by least squares on the spikes it
+    really receives, re-rounded within its 8-bit weights and 24-bit state, and the off-chip
+    output offset is reset."""
+    points = as_points(points, snn.d_in, "calibration points")
     messages = qnet.encode(points)
-    for k, layer in enumerate(qnet.layers[:-1]):
-        _, stats = run_fixed_point(qnet.layers, messages, keep_states=True)
-        error = stats.pre_activations[k] / scales[k] - passes[k]["pre"].numpy()
-        layer.bias = layer.bias - np.rint(error.mean(0) * scales[k] / 2 ** PARAM_SHIFT).astype(np.int64)
-    _, stats = run_fixed_point(qnet.layers, messages, keep_states=True)
-    received = torch.as_tensor(stats.sent[-1], dtype=torch.float64)             # (n, neurons)
-    target = passes[-1]["pre"] * qnet.output_scale                             # readout sigma wanted, + offset
+    if qnet.neuron == "sigma_delta":
+        x = snn.normalize(torch.as_tensor(points, dtype=torch.float64))
+        passes = _float_pass(equalize(snn.neuron_level()), x)
+        scales = qnet.metadata["quantization"]["state_scales"]
+        for k, layer in enumerate(qnet.layers[:-1]):
+            _, stats = run_fixed_point(qnet.layers, messages, keep_states=True)
+            error = stats.pre_activations[k] / scales[k] - passes[k]["pre"].numpy()
+            layer.bias = layer.bias - np.rint(error.mean(0) * scales[k] / 2 ** PARAM_SHIFT).astype(np.int64)
+    gain = 1 if qnet.neuron == "sigma_delta" else 2 ** ACT_SHIFT         # CUBA aligns synaptic input by 6 bits
+    _, stats = qnet.run_integers(messages, keep_states=True)
+    received = torch.as_tensor(stats.sent[-1], dtype=torch.float64) * gain   # (n, neurons)
+    wanted = torch.as_tensor(emulate(snn, points)[0])                        # (n, d_out), the float SNN
     design = torch.cat([received, torch.ones(len(received), 1, dtype=torch.float64)], 1)
     ridge = 1e-6 * torch.diag(design.T @ design).mean() * torch.eye(design.shape[1], dtype=torch.float64)
-    solution = torch.linalg.solve(design.T @ design + ridge, design.T @ target)  # (neurons + 1, d_out)
+    solution = torch.linalg.solve(design.T @ design + ridge, design.T @ (wanted * qnet.output_scale))
     weight = solution[:-1].T                                                    # (d_out, neurons), file units
-    # use the readout's 8-bit range fully, within its 24-bit state (transient steps included)
     headroom = qnet.metadata["quantization"]["headroom"]
-    sigma_peak = float((received @ weight.T).abs().max())
-    factor = min(WEIGHT_MAX / float(weight.abs().max()), (STATE_LIMIT - 1) / (headroom * max(sigma_peak, 1e-12)))
-    old_weight, old_scale = qnet.layers[-1].weight, qnet.output_scale
+    peak = float((received @ weight.T).abs().max())
+    factor = min(WEIGHT_MAX / float(weight.abs().max()), (STATE_LIMIT - 1) / (headroom * max(peak, 1e-12)))
+    old_weight = qnet.layers[-1].weight
     for _ in range(8):
         qnet.layers[-1].weight = _file_weights(round_weights(weight * factor, received).numpy())
         try:
-            sigma, _ = run_fixed_point(qnet.layers, messages)
+            raw, _ = qnet.run_integers(messages)
             break
         except StateOverflow:
             factor /= 2
-    else:
-        qnet.layers[-1].weight = old_weight
-        sigma, _ = run_fixed_point(qnet.layers, messages)
-        factor = old_scale / qnet.output_scale
+    else:                                     # keep the quantized readout if no refit fits
+        qnet.layers[-1].weight, factor = old_weight, 1.0
+        raw, _ = qnet.run_integers(messages)
     qnet.output_scale *= factor
-    qnet.metadata["quantization"]["state_scales"][-1] = qnet.output_scale
-    qnet.output_offset = (passes[-1]["pre"].numpy() - sigma / qnet.output_scale).mean(0).tolist()
+    qnet.output_offset = (wanted.numpy() - raw / qnet.output_scale).mean(0).tolist()
     qnet.metadata["quantization"]["calibrated"] = True
     return qnet

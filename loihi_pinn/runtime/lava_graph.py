@@ -27,18 +27,44 @@ SIGMA_DELTA_STATE = ("sigma", "act", "residue", "error")
 
 def tile(qnet: QuantizedNetwork, copies: int) -> QuantizedNetwork:
     """``copies`` independent copies of ``qnet`` as one network with block-diagonal layers."""
-    layers = [FixedPointLayer(block_diag(*[l.weight] * copies), np.tile(l.bias, copies), l.vth, l.readout)
-              for l in qnet.layers]
+    layers = [FixedPointLayer(block_diag(*[l.weight] * copies), np.tile(l.bias, copies), l.vth, l.readout,
+                              None if l.v0 is None else np.tile(l.v0, copies)) for l in qnet.layers]
     return QuantizedNetwork(layers, qnet.input_scale, qnet.output_scale, list(qnet.output_offset) * copies,
-                            list(qnet.lower) * copies, list(qnet.upper) * copies, qnet.metadata)
+                            list(qnet.lower) * copies, list(qnet.upper) * copies, qnet.metadata, qnet.neuron,
+                            qnet.timesteps)
 
 
-def _batch(messages: np.ndarray, b: int, copies: int, steps: int) -> np.ndarray:
-    """Source data ``(copies * d_in, steps)``: batch b's messages at the first step, then 0
-    (a constant input, delta-coded)."""
+def _batch(messages: np.ndarray, b: int, copies: int, steps: int, every_step: bool) -> np.ndarray:
+    """Source data ``(copies * d_in, steps)``: batch b's messages at the first step, then 0 (a
+    constant input, delta-coded, for sigma-delta), or at every step (rate-coded CUBA)."""
     data = np.zeros((copies * messages.shape[1], steps), np.int32)
-    data[:, 0] = messages[b * copies:(b + 1) * copies].reshape(-1)
+    values = messages[b * copies:(b + 1) * copies].reshape(-1)
+    if every_step:
+        data[:] = values[:, None]
+    else:
+        data[:, 0] = values
     return data
+
+
+def _reset(net, qnet: QuantizedNetwork, copies: int) -> None:
+    """Every state back to its start: zero, or the calibrated v0 of CUBA layers; the Dense
+    buffers too (rate-coded layers still spike on the last step of an inference)."""
+    neurons, readout = [layer.neuron for layer in net.layers[:-1]], net.layers[-1].neuron
+    for layer in net.layers:
+        layer.synapse.a_buff.set(np.zeros(layer.synapse.a_buff.shape, np.int32))
+    if qnet.neuron == "sigma_delta":
+        for neuron in neurons:
+            for name in SIGMA_DELTA_STATE:
+                getattr(neuron, name).set(np.zeros(neuron.shape, np.int32))
+        readout.sigma.set(np.zeros(readout.shape, np.int32))
+        return
+    for neuron, layer in zip([*neurons, readout], qnet.layers):
+        neuron.u.set(np.zeros(neuron.u.shape, np.int32))
+        neuron.v.set(_v0(layer, copies))
+
+
+def _v0(layer: FixedPointLayer, copies: int) -> np.ndarray:
+    return np.tile(layer.v0 if layer.v0 is not None else np.zeros(layer.size, np.int64), copies).astype(np.int32)
 
 
 def run_config(backend: str):
@@ -64,8 +90,10 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
     out = np.zeros((batches * copies, qnet.d_out), np.int64)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_netx(tile(qnet, copies), Path(tmp) / "tiled.net")
-        net = netx.hdf5.Network(str(path), **NETX_ARGS, sparse_fc_layer=copies > 1)
-        source = RingBuffer(data=_batch(padded, 0, copies, qnet.steps))
+        sdnn = qnet.neuron == "sigma_delta"
+        args = NETX_ARGS if sdnn else {k: v for k, v in NETX_ARGS.items() if k != "spike_exp"}
+        net = netx.hdf5.Network(str(path), **args, sparse_fc_layer=copies > 1)
+        source = RingBuffer(data=_batch(padded, 0, copies, qnet.steps, not sdnn))
         if backend == "loihi2":       # Python source -> neuro cores, as in lava-dl's PilotNet tutorials
             from lava.proc import embedded_io as eio    # ships with lava-loihi
             adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=NETX_ARGS["input_message_bits"])
@@ -75,17 +103,18 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
             source.s_out.connect(net.inp)
         hidden = [layer.neuron for layer in net.layers[:-1]]
         readout = net.layers[-1].neuron
+        if not sdnn:                                 # calibrated initial potentials for the first batch
+            for neuron, layer in zip([*hidden, readout], qnet.layers):
+                neuron.v.init = _v0(layer, copies)
         config = run_config(backend)
         try:
             for b in tqdm(range(batches), desc=f"{backend} ({copies} copies)", disable=not progress, leave=False):
-                if b:                                   # next points in, all state back to zero
-                    source.data.set(_batch(padded, b, copies, qnet.steps))
-                    for neuron in hidden:
-                        for name in SIGMA_DELTA_STATE:
-                            getattr(neuron, name).set(np.zeros(neuron.shape, np.int32))
-                    readout.sigma.set(np.zeros(readout.shape, np.int32))
+                if b:                                   # next points in, every state back to its start
+                    source.data.set(_batch(padded, b, copies, qnet.steps, not sdnn))
+                    _reset(net, qnet, copies)
                 net.run(condition=RunSteps(qnet.steps), run_cfg=config)
-                out[b * copies:(b + 1) * copies] = np.rint(readout.sigma.get()).astype(np.int64).reshape(copies, -1)
+                state = readout.sigma if sdnn else readout.v
+                out[b * copies:(b + 1) * copies] = np.rint(state.get()).astype(np.int64).reshape(copies, -1)
         except Exception as err:
             raise InputError(f"the Lava {backend} run failed: {type(err).__name__}: {err}") from err
         finally:

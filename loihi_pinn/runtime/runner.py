@@ -82,7 +82,7 @@ class Runner:
         """Outputs ``(n, d_out)`` for physical ``points`` ``(n, d_in)``."""
         messages = self.network.encode(points)
         start = time.perf_counter()
-        sigma_emulated, activity = self._emulate(messages)
+        sigma_emulated, activity = self.network.run_integers(messages)
         if self.backend == "emulator":
             sigma = sigma_emulated
         else:
@@ -94,7 +94,3 @@ class Runner:
                               (sum(activity.messages) + activity.input_messages) / n, activity.synops / n,
                               time.perf_counter() - start, 1 if self.backend == "emulator" else self.copies)
         return self.network.decode(sigma)
-
-    def _emulate(self, messages):
-        from loihi_pinn.loihi import run_fixed_point
-        return run_fixed_point(self.network.layers, messages)

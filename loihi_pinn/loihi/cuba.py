@@ -1,0 +1,86 @@
+"""Loihi's CUBA LIF neuron as IF with hard reset (du = 4095, dv = 0), bit for bit as Lava's
+``PyLifModelBitAcc`` runs it (``lava/proc/lif/models.py``), for rate-coded networks.
+
+Per step and neuron, with netx's ``bias_exp = 6`` and Loihi's 6-bit MSB alignment:
+
+    u     = a << 6                          # (4096 - (du + 1)) * u >> 12 = 0: no current memory
+    v     = v + u + (bias << 6)             # dv = 0: a perfect integrator
+    spike = v > (vth << 6);  v = 0 where spiked
+
+Input: the same 24-bit messages at every step (constant current). The readout is a CUBA layer
+that never fires; its potential after the run, divided by the T steps it integrated, is the
+output. Each Dense delays a step, so an inference takes ``T + len(layers)`` steps and the
+readout integrates exactly T of them. ``v0`` is each neuron's initial potential (calibrated).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from loihi_pinn.errors import InputError
+
+from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, StateOverflow, _check, lava_weights, shift
+
+ACT_SHIFT = 6                # synaptic input and threshold are MSB-aligned by 6 bits
+BIAS_EXP = 6                 # netx passes bias_exp = 6 for CUBA layers
+READOUT_VTH = 2 ** 17 - 1    # the largest 17-bit threshold mantissa: the readout never fires
+
+
+def cuba_steps(timesteps: int, n_layers: int) -> int:
+    return timesteps + n_layers
+
+
+def run_cuba(layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int, *,
+             keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
+    """Readout potentials ``(n, d_out)`` (int64) after ``T + len(layers)`` steps, and activity.
+    With ``keep_states`` the spikes each hidden layer delivered (sum over steps) are kept."""
+    messages = np.asarray(messages)
+    if messages.ndim != 2 or messages.shape[1] != layers[0].weight.shape[1]:
+        raise InputError(f"input messages must have shape (n, {layers[0].weight.shape[1]}), got {messages.shape}")
+    n, steps = len(messages), cuba_steps(timesteps, len(layers))
+    effective = [lava_weights(layer.weight) for layer in layers]
+    peaks = [0] * len(layers)
+    _check("input message", messages, 0, peaks)
+    v = [np.broadcast_to(l.v0 if l.v0 is not None else 0, (n, l.size)).astype(np.int64).copy() for l in layers]
+    pending = [np.zeros((n, l.size), np.int64) for l in layers]
+    counts = [0] * len(layers)
+    delivered = [np.zeros((n, l.size), np.int64) for l in layers[:-1]]
+    input_messages = int(np.count_nonzero(messages)) * steps
+    synops = input_messages * layers[0].size
+    for step in range(steps):
+        sent = [messages]
+        for k, layer in enumerate(layers):
+            u = pending[k] << ACT_SHIFT
+            _check("current", u, k, peaks)
+            v[k] += u + (layer.bias << BIAS_EXP)
+            _check("voltage", v[k], k, peaks)
+            spikes = v[k] > (layer.vth << ACT_SHIFT)
+            if layer.readout:
+                if spikes.any():
+                    raise StateOverflow(f"the readout potential reached its threshold ({READOUT_VTH} << 6): the "
+                                        f"output saturates; re-quantize with more headroom")
+                break
+            v[k][spikes] = 0
+            fired = int(spikes.sum())
+            counts[k] += fired
+            if step < steps - 1:
+                delivered[k] += spikes
+                synops += fired * layers[k + 1].size
+            sent.append(spikes.astype(np.int64) if fired else None)
+        for k, (w, exp) in enumerate(effective):
+            src = sent[k] if k < len(sent) else None
+            pending[k] = np.zeros_like(pending[k]) if src is None else shift(
+                np.rint(src.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64), exp)
+    stats = FixedPointStats(n, steps, counts[:-1], input_messages, synops, peaks)
+    if keep_states:
+        stats.sent = delivered
+    return v[-1].copy(), stats
+
+
+def check_cuba_layer(layer: FixedPointLayer) -> None:
+    """Loihi's LIF register widths: 13-bit signed bias mantissa, 17-bit threshold mantissa."""
+    if np.abs(layer.bias).max(initial=0) >= 2 ** 12:
+        raise InputError(f"CUBA bias mantissa {np.abs(layer.bias).max()} exceeds Loihi's 13-bit range")
+    if not 0 <= layer.vth < 2 ** 17:
+        raise InputError(f"CUBA threshold mantissa {layer.vth} outside Loihi's 17-bit range")
+    if layer.v0 is not None and np.abs(layer.v0).max(initial=0) >= STATE_LIMIT:
+        raise InputError("initial potentials exceed the 24-bit state")

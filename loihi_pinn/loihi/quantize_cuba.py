@@ -1,0 +1,71 @@
+"""Float IF-hard-reset SNN -> Loihi CUBA LIF integers (netx ``CUBA`` layers).
+
+Spikes are binary, so every layer has its own state scale A_l (real 1.0 = A_l in v) with no
+chain between layers: a spike of layer l-1 is worth theta_{l-1}, so file weights are
+``W * theta_{l-1} * A_l / 64`` (the 6-bit alignment of synaptic input), thresholds
+``theta_l * A_l / 64``, biases ``b * A_l / 64`` and v0 ``v0 * A_l``. A_l is the largest scale
+within the 8-bit weight range, the 13-bit bias and 17-bit threshold mantissas, and the 24-bit
+potential: ``headroom`` times the larger of theta plus the largest input current and T times the
+largest negative current (a hard-reset IF neuron's potential falls without bound below zero).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from loihi_pinn.conversion import SpikingNetwork
+
+from .cuba import ACT_SHIFT, READOUT_VTH, check_cuba_layer
+from .fixed_point import STATE_LIMIT, WEIGHT_MAX, FixedPointLayer
+from .network import QuantizedNetwork
+
+
+def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_weights, file_weights) -> QuantizedNetwork:
+    """Quantize an ``if_hard`` SNN given normalized calibration inputs ``x`` ``(n, d_in)``;
+    ``round_weights`` and ``file_weights`` are the shared weight rounding steps."""
+    folded = snn.neuron_level()
+    T = snn.timesteps
+    layers, value = [], x.double()                         # what each layer receives, real units
+    max_w0 = float(folded[0][0].abs().max())
+    input_scale = None
+    for i, ((w, b), unit_layer) in enumerate(zip(folded, snn.layers)):
+        readout = unit_layer.is_readout
+        spike_value = 1.0 if i == 0 else snn.layers[i - 1].threshold
+        wmax = max(float(w.abs().max()) * spike_value, 1e-12)
+        current_peak = float((value @ w.T + b).abs().max())
+        if readout:
+            scale = min(WEIGHT_MAX * 2 ** ACT_SHIFT / wmax, (STATE_LIMIT - 1) / (headroom * T * max(current_peak, 1e-12)))
+        else:
+            theta = unit_layer.threshold
+            # v rises to theta + one step's current, but negative currents pile up for all T steps
+            v_peak = max(theta + current_peak, T * float((value @ w.T + b).clamp(max=0).abs().max()))
+            scale = min((STATE_LIMIT - 1) / (headroom * v_peak), (2 ** 17 - 1) * 2 ** ACT_SHIFT / theta,
+                        (2 ** 12 - 1) * 2 ** ACT_SHIFT / max(float(b.abs().max()), 1e-12))
+            if i > 0:
+                scale = min(scale, WEIGHT_MAX * 2 ** ACT_SHIFT / wmax)
+        if i == 0:                                          # input messages take what the weights leave
+            input_scale = scale * max_w0 / (2 ** ACT_SHIFT * WEIGHT_MAX)
+            inputs = value * input_scale
+            real = w * scale / (2 ** ACT_SHIFT * input_scale)
+        else:
+            inputs = value / spike_value                   # spike rates in [0, 1]
+            real = w * spike_value * scale / 2 ** ACT_SHIFT
+        weight = file_weights(round_weights(real, inputs).numpy())
+        if readout:
+            layer = FixedPointLayer(weight, np.zeros(len(b), np.int64), READOUT_VTH, readout=True)
+        else:
+            v0 = unit_layer.v0.double().reshape(-1) * scale
+            layer = FixedPointLayer(weight, np.rint(b.numpy() * scale / 2 ** ACT_SHIFT).astype(np.int64),
+                                    int(round(theta * scale / 2 ** ACT_SHIFT)), v0=np.rint(v0.numpy()).astype(np.int64))
+            # what the next layer receives: theta times the rate, ~ clip(current, 0, theta) for an
+            # IF neuron with constant input (used for scales and the weight-rounding statistics)
+            value = torch.clamp(value @ w.T + b, 0.0, theta)
+        check_cuba_layer(layer)
+        layers.append(layer)
+        if readout:
+            output_scale, offset = scale * T, b.tolist()
+    meta = {**snn.metadata, "quantization": {"headroom": headroom, "state_scales": [None] * len(layers),
+                                             "timesteps": T}}
+    return QuantizedNetwork(layers, input_scale, output_scale, offset, list(snn.lower), list(snn.upper), meta,
+                            neuron="if_hard", timesteps=T)
+
