@@ -34,16 +34,27 @@ def small_file(small_snn, tmp_path_factory):
     return write_netx(qnet, tmp_path_factory.mktemp("netx") / "small.net"), qnet
 
 
-@pytest.fixture(scope="module")
-def small_cuba_file(tmp_path_factory):
-    """The same kind of PINN converted to IF with hard reset (Loihi CUBA), light calibration."""
+def _rate_coded_file(neuron: str, folder):
+    """The same kind of PINN converted to a rate-coded IF model, light calibration, exported."""
     torch.manual_seed(1)
     model = PINN(build_mlp([2, 16, 16, 1], "tanh"), LOWER, UPPER)
     points = np.random.default_rng(0).uniform(LOWER, UPPER, (512, 2))
-    net = convert(model, "if_hard", 16, points, metadata={"problem": "poisson"})
+    net = convert(model, neuron, 16, points, metadata={"problem": "poisson"})
     calibrate(net, model, points, "light", iterations=20, progress=False)
     qnet = calibrate_fixed_point(quantize(net, points), net, points)
-    return write_netx(qnet, tmp_path_factory.mktemp("netx") / "cuba.net"), qnet, net
+    return write_netx(qnet, folder / f"{neuron}.net"), qnet, net
+
+
+@pytest.fixture(scope="module")
+def small_cuba_file(tmp_path_factory):
+    """IF with hard reset: Loihi's CUBA LIF."""
+    return _rate_coded_file("if_hard", tmp_path_factory.mktemp("netx"))
+
+
+@pytest.fixture(scope="module")
+def small_signed_file(tmp_path_factory):
+    """Seed 000's signed IF: our SIGNED_IF netx type and Lava process."""
+    return _rate_coded_file("signed_if", tmp_path_factory.mktemp("netx"))
 
 
 def test_fixed_point_by_hand():
@@ -93,12 +104,12 @@ def test_quantized_close_to_float_and_calibration_helps(small_snn):
     assert all(l.weight.dtype == np.int64 for l in qnet.layers)
 
 
-def test_quantize_refuses_paper_only_neuron_models(small_snn):
-    net, points = small_snn
-    torch.manual_seed(1)
-    model = PINN(build_mlp([2, 8, 1], "tanh"), LOWER, UPPER)
-    with pytest.raises(InputError, match="microcode"):
-        quantize(convert(model, "signed_if", 8, points), points)
+def test_signed_if_layers_load_with_the_netx_extension(small_signed_file):
+    from loihi_pinn.runtime.signed_if import Network
+    path, qnet, _ = small_signed_file
+    net = Network(str(path), **read_model_card(path)["netx_args"])
+    assert [type(l.neuron).__name__ for l in net.layers] == ["SignedIF", "SignedIF", "LIF"]
+    assert int(net.layers[0].neuron.signed.init) == 1 and qnet.layers[0].signed
 
 
 def test_overflow_of_24_bit_state_is_refused():
@@ -156,9 +167,9 @@ def test_cuba_quantization_close_to_float(small_cuba_file):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["sigma_delta", "if_hard"])
-def test_lava_simulator_is_bit_exact_with_emulator(which, small_file, small_cuba_file):
-    path, qnet = small_file if which == "sigma_delta" else small_cuba_file[:2]
+@pytest.mark.parametrize("which", ["sigma_delta", "if_hard", "signed_if"])
+def test_lava_simulator_is_bit_exact_with_emulator(which, small_file, small_cuba_file, small_signed_file):
+    path, qnet = {"sigma_delta": small_file, "if_hard": small_cuba_file[:2], "signed_if": small_signed_file[:2]}[which]
     points = np.random.default_rng(3).uniform(LOWER, UPPER, (7, 2))
     emulated = Runner(path, "emulator").predict(points)
     for copies in (1, 3):                            # 3 copies: the last batch is padded
@@ -167,9 +178,11 @@ def test_lava_simulator_is_bit_exact_with_emulator(which, small_file, small_cuba
         assert lava.stats.points == 7 and lava.stats.steps_per_point == qnet.steps
 
 
-def test_loihi2_backend_says_what_is_missing(small_file):
+def test_loihi2_backend_says_what_is_missing(small_file, small_signed_file):
     with pytest.raises(HardwareUnavailable, match="lava-loihi"):
         Runner(small_file[0], "loihi2")
+    with pytest.raises(HardwareUnavailable, match="microcode"):
+        Runner(small_signed_file[0], "loihi2")
 
 
 def test_bad_files_and_points_give_clear_errors(small_file, tmp_path):

@@ -6,7 +6,9 @@ Layout (lava-dl 0.6.0 ``netx/hdf5.py``): ``layer/0`` is the input (``type`` "inp
 ``layer/1..n`` are ``dense`` layers with integer ``weight`` ``(n_out, n_in)``, ``bias`` and
 ``neuron/{type = SDNN, vThMant}``; the readout also has ``neuron/sigma_output``. IF-hard-reset
 networks use ``neuron/{type = CUBA, iDecay = 4096, vDecay = 0, vThMant, refDelay}`` (netx: du =
-4095, dv = 0) and keep calibrated initial potentials in ``neuron/v0``, which netx ignores. The model
+4095, dv = 0) and keep calibrated initial potentials in ``neuron/v0``, which netx ignores.
+Seed 000's signed IF layers have ``neuron/type = SIGNED_IF`` and ``neuron/signed``; they load
+with ``loihi_pinn.runtime.signed_if.Network``, netx extended by that one neuron type. The model
 card is a JSON string in the root attribute ``loihi_pinn_model_card``, which netx never reads.
 netx must load these files with ``NETX_ARGS`` (skip the input layer, 24-bit input messages,
 ``spike_exp = 0``); the model card records them.
@@ -24,7 +26,7 @@ from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork
 from loihi_pinn.loihi.fixed_point import NETX_ARGS
 
 CARD_ATTR = "loihi_pinn_model_card"
-NETX_TYPES = {"sigma_delta": "SDNN", "if_hard": "CUBA"}
+NETX_TYPES = {"sigma_delta": "SDNN", "if_hard": "CUBA", "signed_if": "SIGNED_IF"}   # hidden layers
 FORMAT = "loihi-pinn-netx"
 SUFFIX = ".net"
 
@@ -40,6 +42,8 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
     sdnn = qnet.neuron == "sigma_delta"
     card = {"format": FORMAT, "version": 1, "neuron": qnet.neuron, "timesteps": qnet.timesteps,
             "netx_args": NETX_ARGS if sdnn else {"skip_layers": 1, "input_message_bits": 24},
+            "netx_loader": ("loihi_pinn.runtime.signed_if.Network (SIGNED_IF layers; CPU simulator only)"
+                            if qnet.neuron == "signed_if" else "lava.lib.dl.netx.hdf5.Network"),
             "encoding": ("input messages round(x_normalized * input_scale), sent once; "
                          "output = readout sigma / output_scale + output_offset") if sdnn else
                         ("input messages round(x_normalized * input_scale), sent every step; output = readout v "
@@ -66,6 +70,11 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
                 _string(g, "neuron/type", "SDNN")
                 if l.readout:
                     g.create_dataset("neuron/sigma_output", data=True)
+            elif qnet.neuron == "signed_if" and not l.readout:    # our process (runtime/signed_if.py)
+                _string(g, "neuron/type", NETX_TYPES["signed_if"])
+                g.create_dataset("neuron/signed", data=int(l.signed))
+                if l.v0 is not None and np.any(l.v0):
+                    g.create_dataset("neuron/v0", data=l.v0.astype(np.int32))
             else:                 # IF with hard reset: du = iDecay - 1 = 4095, dv = 0 (netx's mapping)
                 _string(g, "neuron/type", "CUBA")
                 g.create_dataset("neuron/iDecay", data=4096)
@@ -117,18 +126,24 @@ def read_netx(path) -> QuantizedNetwork:
             for i in range(1, len(group)):
                 g = group[str(i)]
                 kind = g["neuron/type"][0].decode()
-                if kind != NETX_TYPES.get(card.get("neuron")):
+                last = i == len(group) - 1
+                expected = NETX_TYPES.get(card.get("neuron"))
+                if last and card.get("neuron") in ("if_hard", "signed_if"):
+                    expected = "CUBA"                             # the integrating readout
+                if kind != expected:
                     raise InputError(f"{path}: layer {i} has neuron type {kind!r}, the model card says "
                                      f"{card.get('neuron')!r}; loihi-pinn runs SDNN and CUBA networks it exported")
-                readout = "sigma_output" in g["neuron"] if kind == "SDNN" else i == len(group) - 1
+                readout = "sigma_output" in g["neuron"] if kind == "SDNN" else last
                 v0 = _integers(g["neuron/v0"][()], f"layer {i} v0", path) if "v0" in g["neuron"] else None
                 weight = _integers(g["weight"][()], f"layer {i} weight", path)
                 bias = _integers(g["bias"][()], f"layer {i} bias", path) if "bias" in g else np.zeros(len(weight), np.int64)
-                layers.append(FixedPointLayer(weight, bias, int(g["neuron/vThMant"][()]), readout=readout, v0=v0))
+                signed = bool(g["neuron/signed"][()]) if "signed" in g["neuron"] else False
+                layers.append(FixedPointLayer(weight, bias, int(g["neuron/vThMant"][()]), readout=readout, v0=v0,
+                                              signed=signed))
     except (KeyError, OSError) as err:
         raise InputError(f"{path}: malformed netx layout ({err}); re-export the network") from None
     meta = {k: v for k, v in card.items() if k not in {
-        "format", "version", "neuron", "timesteps", "netx_args", "encoding", "input_scale", "output_scale",
+        "format", "version", "neuron", "timesteps", "netx_args", "netx_loader", "encoding", "input_scale", "output_scale",
         "output_offset", "lower", "upper", "steps_per_inference", "reset"}}
     return QuantizedNetwork(layers, card["input_scale"], card["output_scale"], card["output_offset"], card["lower"],
                             card["upper"], meta, neuron=card["neuron"], timesteps=card["timesteps"])

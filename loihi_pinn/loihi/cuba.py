@@ -1,11 +1,13 @@
-"""Loihi's CUBA LIF neuron as IF with hard reset (du = 4095, dv = 0), bit for bit as Lava's
-``PyLifModelBitAcc`` runs it (``lava/proc/lif/models.py``), for rate-coded networks.
+"""Rate-coded IF neurons in Loihi fixed point: ``if_hard`` is Loihi's CUBA LIF with du = 4095,
+dv = 0, bit for bit as Lava's ``PyLifModelBitAcc`` runs it (``lava/proc/lif/models.py``);
+``signed_if`` is seed 000's neuron as our custom Lava process (``runtime/signed_if.py``).
 
 Per step and neuron, with netx's ``bias_exp = 6`` and Loihi's 6-bit MSB alignment:
 
     u     = a << 6                          # (4096 - (du + 1)) * u >> 12 = 0: no current memory
     v     = v + u + (bias << 6)             # dv = 0: a perfect integrator
-    spike = v > (vth << 6);  v = 0 where spiked
+    if_hard:   spike = v > (vth << 6);  v = 0 where spiked
+    signed_if: spike = +1 if v >= vth << 6, -1 if v <= -(vth << 6) (signed layers); v -= spike * (vth << 6)
 
 Input: the same 24-bit messages at every step (constant current). The readout is a CUBA layer
 that never fires; its potential after the run, divided by the T steps it integrated, is the
@@ -29,9 +31,22 @@ def cuba_steps(timesteps: int, n_layers: int) -> int:
     return timesteps + n_layers
 
 
-def run_cuba(layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int, *,
+def _fire(v: np.ndarray, layer: FixedPointLayer, neuron: str) -> np.ndarray:
+    """Spikes (int64, in place reset of ``v``) of one layer this step."""
+    threshold = layer.vth << ACT_SHIFT
+    if neuron == "if_hard" or layer.readout:
+        spikes = (v > threshold).astype(np.int64)
+        v[spikes > 0] = 0
+        return spikes
+    spikes = (v >= threshold).astype(np.int64) - layer.signed * (v <= -threshold)
+    v -= spikes * threshold
+    return spikes
+
+
+def run_cuba(layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int, *, neuron: str = "if_hard",
              keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
-    """Readout potentials ``(n, d_out)`` (int64) after ``T + len(layers)`` steps, and activity.
+    """Readout potentials ``(n, d_out)`` (int64) after ``T + len(layers)`` steps, and activity,
+    for ``if_hard`` or ``signed_if`` hidden layers (the readout is a CUBA integrator either way).
     With ``keep_states`` the spikes each hidden layer delivered (sum over steps) are kept."""
     messages = np.asarray(messages)
     if messages.ndim != 2 or messages.shape[1] != layers[0].weight.shape[1]:
@@ -53,19 +68,18 @@ def run_cuba(layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int
             _check("current", u, k, peaks)
             v[k] += u + (layer.bias << BIAS_EXP)
             _check("voltage", v[k], k, peaks)
-            spikes = v[k] > (layer.vth << ACT_SHIFT)
+            spikes = _fire(v[k], layer, neuron)
             if layer.readout:
                 if spikes.any():
                     raise StateOverflow(f"the readout potential reached its threshold ({READOUT_VTH} << 6): the "
                                         f"output saturates; re-quantize with more headroom")
                 break
-            v[k][spikes] = 0
-            fired = int(spikes.sum())
+            fired = int(np.count_nonzero(spikes))
             counts[k] += fired
             if step < steps - 1:
                 delivered[k] += spikes
                 synops += fired * layers[k + 1].size
-            sent.append(spikes.astype(np.int64) if fired else None)
+            sent.append(spikes if fired else None)
         for k, (w, exp) in enumerate(effective):
             src = sent[k] if k < len(sent) else None
             pending[k] = np.zeros_like(pending[k]) if src is None else shift(

@@ -66,13 +66,15 @@ class FixedPointLayer:
     """One netx dense layer: file ``weight`` ``(n_out, n_in)`` and ``bias`` ``(n_out,)``
     (integers; bias in units of 2^PARAM_SHIFT state for SDNN, 2^6 for CUBA), threshold ``vth``
     (the delta threshold for SDNN, the firing threshold mantissa for CUBA), whether it is the
-    readout, and (CUBA) the initial potentials ``v0`` ``(n_out,)``."""
+    readout, (IF models) the initial potentials ``v0`` ``(n_out,)`` and (signed IF) whether the
+    neurons fire negative spikes."""
 
     weight: np.ndarray
     bias: np.ndarray
     vth: int
     readout: bool = False
     v0: np.ndarray | None = None
+    signed: bool = False            # signed IF only: fires negative spikes too
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=np.int64)

@@ -11,14 +11,15 @@ from loihi_pinn.problems.base import as_points
 from .cuba import cuba_steps, run_cuba
 from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, run_fixed_point
 
-NEURON_KINDS = ("sigma_delta", "if_hard")
+NEURON_KINDS = ("sigma_delta", "if_hard", "signed_if")
 
 
 @dataclass
 class QuantizedNetwork:
     """Integer ``layers`` (the last is the readout) and the model card. ``neuron``: sigma-delta
-    (netx SDNN, graded spikes, one inference in ``len(layers) + 1`` steps) or ``if_hard`` (netx
-    CUBA, binary spikes, rate-coded over ``timesteps``).
+    (netx SDNN, graded spikes, one inference in ``len(layers) + 1`` steps), ``if_hard`` (netx
+    CUBA, binary spikes, rate-coded over ``timesteps``) or ``signed_if`` (seed 000's ternary
+    spikes; our own netx neuron type, simulator only).
 
     Encoding: physical points ``(n, d_in)`` are mapped to [-1, 1] with ``lower``/``upper``, then
     sent as integer messages ``round(x * input_scale)``. Decoding: output = readout sigma /
@@ -32,7 +33,7 @@ class QuantizedNetwork:
     lower: list[float]
     upper: list[float]
     metadata: dict = field(default_factory=dict)
-    neuron: str = "sigma_delta"          # or "if_hard": CUBA LIF, rate-coded over ``timesteps``
+    neuron: str = "sigma_delta"          # or "if_hard" / "signed_if": rate-coded over ``timesteps``
     timesteps: int = 1
 
     def __post_init__(self):
@@ -63,7 +64,7 @@ class QuantizedNetwork:
         """Readout integers ``(n, d_out)`` and activity for input messages ``(n, d_in)``."""
         if self.neuron == "sigma_delta":
             return run_fixed_point(self.layers, messages, keep_states=keep_states)
-        return run_cuba(self.layers, messages, self.timesteps, keep_states=keep_states)
+        return run_cuba(self.layers, messages, self.timesteps, neuron=self.neuron, keep_states=keep_states)
 
     def encode(self, points) -> np.ndarray:
         """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""

@@ -103,12 +103,11 @@ def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: 
     points) setting the scales; ``weight_max`` (<= 254) is the largest hidden-layer file weight
     aimed at, trading weight bits against activation bits. Refuses networks whose dynamic
     range does not fit 24-bit state and checks the result runs without overflow."""
-    if snn.neuron not in ("sigma_delta", "if_hard"):
-        raise InputError(f"fixed-point export supports the Loihi-native models sigma_delta and if_hard; {snn.neuron!r} "
-                         f"needs custom microcode and cannot be quantized yet (convert with --neuron sigma_delta)")
+    if snn.neuron not in ("sigma_delta", "if_hard", "signed_if"):
+        raise InputError(f"no fixed-point form for neuron model {snn.neuron!r}; convert with --neuron sigma_delta")
     if headroom < 1:
         raise InputError(f"headroom must be >= 1 (the state range kept free above the calibration data), got {headroom}")
-    if snn.neuron == "if_hard":
+    if snn.neuron in ("if_hard", "signed_if"):
         x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
         qnet = quantize_cuba(snn, x, headroom, round_weights, _file_weights)
         qnet.run_integers(qnet.encode(points))                   # raises StateOverflow on the calibration data

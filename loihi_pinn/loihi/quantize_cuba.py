@@ -1,12 +1,14 @@
-"""Float IF-hard-reset SNN -> Loihi CUBA LIF integers (netx ``CUBA`` layers).
+"""Float IF SNN (hard reset, or seed 000's signed IF) -> Loihi LIF-style integers (netx ``CUBA``
+layers, or our ``SIGNED_IF`` ones).
 
 Spikes are binary, so every layer has its own state scale A_l (real 1.0 = A_l in v) with no
 chain between layers: a spike of layer l-1 is worth theta_{l-1}, so file weights are
 ``W * theta_{l-1} * A_l / 64`` (the 6-bit alignment of synaptic input), thresholds
 ``theta_l * A_l / 64``, biases ``b * A_l / 64`` and v0 ``v0 * A_l``. A_l is the largest scale
 within the 8-bit weight range, the 13-bit bias and 17-bit threshold mantissas, and the 24-bit
-potential: ``headroom`` times the larger of theta plus the largest input current and T times the
-largest negative current (a hard-reset IF neuron's potential falls without bound below zero).
+potential: ``headroom`` times theta plus the largest input current, and for hard-reset IF T times
+the largest negative current (its potential falls without bound below zero; a signed IF's is
+held within +-theta by its negative spikes, where the layer is signed).
 """
 from __future__ import annotations
 
@@ -38,7 +40,9 @@ def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_w
         else:
             theta = unit_layer.threshold
             # v rises to theta + one step's current, but negative currents pile up for all T steps
-            v_peak = max(theta + current_peak, T * float((value @ w.T + b).clamp(max=0).abs().max()))
+            v_peak = theta + current_peak
+            if not (snn.neuron == "signed_if" and unit_layer.signed):
+                v_peak = max(v_peak, T * float((value @ w.T + b).clamp(max=0).abs().max()))
             scale = min((STATE_LIMIT - 1) / (headroom * v_peak), (2 ** 17 - 1) * 2 ** ACT_SHIFT / theta,
                         (2 ** 12 - 1) * 2 ** ACT_SHIFT / max(float(b.abs().max()), 1e-12))
             if i > 0:
@@ -48,7 +52,7 @@ def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_w
             inputs = value * input_scale
             real = w * scale / (2 ** ACT_SHIFT * input_scale)
         else:
-            inputs = value / spike_value                   # spike rates in [0, 1]
+            inputs = value / spike_value                   # spike rates in [-1, 1]
             real = w * spike_value * scale / 2 ** ACT_SHIFT
         weight = file_weights(round_weights(real, inputs).numpy())
         if readout:
@@ -56,10 +60,11 @@ def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_w
         else:
             v0 = unit_layer.v0.double().reshape(-1) * scale
             layer = FixedPointLayer(weight, np.rint(b.numpy() * scale / 2 ** ACT_SHIFT).astype(np.int64),
-                                    int(round(theta * scale / 2 ** ACT_SHIFT)), v0=np.rint(v0.numpy()).astype(np.int64))
+                                    int(round(theta * scale / 2 ** ACT_SHIFT)), v0=np.rint(v0.numpy()).astype(np.int64),
+                                    signed=snn.neuron == "signed_if" and unit_layer.signed)
             # what the next layer receives: theta times the rate, ~ clip(current, 0, theta) for an
             # IF neuron with constant input (used for scales and the weight-rounding statistics)
-            value = torch.clamp(value @ w.T + b, 0.0, theta)
+            value = torch.clamp(value @ w.T + b, -theta if layer.signed else 0.0, theta)
         check_cuba_layer(layer)
         layers.append(layer)
         if readout:
@@ -67,5 +72,5 @@ def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_w
     meta = {**snn.metadata, "quantization": {"headroom": headroom, "state_scales": [None] * len(layers),
                                              "timesteps": T}}
     return QuantizedNetwork(layers, input_scale, output_scale, offset, list(snn.lower), list(snn.upper), meta,
-                            neuron="if_hard", timesteps=T)
+                            neuron=snn.neuron, timesteps=T)
 

@@ -10,6 +10,7 @@ block-diagonal matrix would cost copies^2 times the work. The runtime is stopped
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ SIGMA_DELTA_STATE = ("sigma", "act", "residue", "error")
 def tile(qnet: QuantizedNetwork, copies: int) -> QuantizedNetwork:
     """``copies`` independent copies of ``qnet`` as one network with block-diagonal layers."""
     layers = [FixedPointLayer(block_diag(*[l.weight] * copies), np.tile(l.bias, copies), l.vth, l.readout,
-                              None if l.v0 is None else np.tile(l.v0, copies)) for l in qnet.layers]
+                              None if l.v0 is None else np.tile(l.v0, copies), l.signed) for l in qnet.layers]
     return QuantizedNetwork(layers, qnet.input_scale, qnet.output_scale, list(qnet.output_offset) * copies,
                             list(qnet.lower) * copies, list(qnet.upper) * copies, qnet.metadata, qnet.neuron,
                             qnet.timesteps)
@@ -92,7 +93,11 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
         path = write_netx(tile(qnet, copies), Path(tmp) / "tiled.net")
         sdnn = qnet.neuron == "sigma_delta"
         args = NETX_ARGS if sdnn else {k: v for k, v in NETX_ARGS.items() if k != "spike_exp"}
-        net = netx.hdf5.Network(str(path), **args, sparse_fc_layer=copies > 1)
+        if qnet.neuron == "signed_if":
+            from .signed_if import Network
+        else:
+            Network = netx.hdf5.Network
+        net = Network(str(path), **args, sparse_fc_layer=copies > 1)
         source = RingBuffer(data=_batch(padded, 0, copies, qnet.steps, not sdnn))
         if backend == "loihi2":       # Python source -> neuro cores, as in lava-dl's PilotNet tutorials
             from lava.proc import embedded_io as eio    # ships with lava-loihi
@@ -107,6 +112,7 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
             for neuron, layer in zip([*hidden, readout], qnet.layers):
                 neuron.v.init = _v0(layer, copies)
         config = run_config(backend)
+        warnings.filterwarnings("ignore", message="Cannot import module", category=UserWarning)  # Lava's model search
         try:
             for b in tqdm(range(batches), desc=f"{backend} ({copies} copies)", disable=not progress, leave=False):
                 if b:                                   # next points in, every state back to its start

@@ -71,6 +71,9 @@ class Runner:
         self.path, self.backend, self.copies, self.progress = path, backend, copies, progress
         self.network = read_netx(path)
         if backend == "loihi2":
+            if self.network.neuron == "signed_if":
+                raise HardwareUnavailable("the signed IF neuron (seed 000) has no Loihi 2 microcode in lava-loihi; "
+                                          "it runs on backend='lava-sim' only (or export --neuron sigma_delta)")
             check_loihi2_available()
         self.stats = RunStats(backend)
 
