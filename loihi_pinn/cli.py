@@ -329,13 +329,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_convert)
 
-    p = sub.add_parser("export", help="quantize a converted sigma-delta network to Loihi 2 and write netx HDF5")
-    p.add_argument("converted", help="converted network (.snn from 'loihi-pinn convert --neuron sigma_delta')")
+    p = sub.add_parser("export", help="quantize a converted network to Loihi 2 fixed point and write netx HDF5")
+    p.add_argument("converted", help="converted network (.snn from 'loihi-pinn convert')")
     p.add_argument("--out", help="netx file (default netx_exports/NAME.net)")
     p.add_argument("--calibration-points", type=int, default=2048)
     p.add_argument("--headroom", type=float, default=2.0, help="24-bit state kept free above the calibration peak")
     p.add_argument("--weight-max", type=int, default=15,
-                   help="largest hidden-layer file weight (<= 254): fewer weight bits leave more for activations")
+                   help="sigma-delta: largest hidden-layer file weight (<= 254); fewer weight bits leave more "
+                        "for activations")
     p.add_argument("--no-calibration", action="store_true", help="skip bias calibration on the fixed-point emulator")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_export)

@@ -146,4 +146,4 @@ def read_netx(path) -> QuantizedNetwork:
         "format", "version", "neuron", "timesteps", "netx_args", "netx_loader", "encoding", "input_scale", "output_scale",
         "output_offset", "lower", "upper", "steps_per_inference", "reset"}}
     return QuantizedNetwork(layers, card["input_scale"], card["output_scale"], card["output_offset"], card["lower"],
-                            card["upper"], meta, neuron=card["neuron"], timesteps=card["timesteps"])
+                            card["upper"], meta, neuron=card["neuron"], timesteps=card.get("timesteps", 1))

@@ -14,8 +14,8 @@ from .netx import write_netx
 
 def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0, headroom: float = 2.0,
                      weight_max: int = 15, calibrate: bool = True) -> tuple[Path, dict]:
-    """Quantize a converted sigma-delta network (``.snn`` path or ``SpikingNetwork``), calibrate
-    its biases on the fixed-point emulator, measure rel L2 on the problem's evaluation grid
+    """Quantize a converted network (``.snn`` path or ``SpikingNetwork``; sigma_delta, if_hard or
+    signed_if), calibrate it on the fixed-point emulator, measure rel L2 on the problem's evaluation grid
     (float SNN, fixed point before and after calibration) and write ``out``. Returns the path
     and the error report, which also goes into the model card."""
     snn = converted if isinstance(converted, SpikingNetwork) else SpikingNetwork.load(converted)

@@ -23,7 +23,7 @@ from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork
 from loihi_pinn.loihi.fixed_point import NETX_ARGS
 from loihi_pinn.loihi.lava_env import import_netx
 
-SIGMA_DELTA_STATE = ("sigma", "act", "residue", "error")
+SIGMA_DELTA_STATE = ("sigma", "act", "residue")      # "error" is only used with cum_error (netx: off)
 
 
 def tile(qnet: QuantizedNetwork, copies: int) -> QuantizedNetwork:
@@ -51,14 +51,14 @@ def _reset(net, qnet: QuantizedNetwork, copies: int) -> None:
     """Every state back to its start: zero, or the calibrated v0 of CUBA layers; the Dense
     buffers too (rate-coded layers still spike on the last step of an inference)."""
     neurons, readout = [layer.neuron for layer in net.layers[:-1]], net.layers[-1].neuron
-    for layer in net.layers:
-        layer.synapse.a_buff.set(np.zeros(layer.synapse.a_buff.shape, np.int32))
-    if qnet.neuron == "sigma_delta":
+    if qnet.neuron == "sigma_delta":                 # its Dense buffers are empty once a point settles
         for neuron in neurons:
             for name in SIGMA_DELTA_STATE:
                 getattr(neuron, name).set(np.zeros(neuron.shape, np.int32))
         readout.sigma.set(np.zeros(readout.shape, np.int32))
         return
+    for layer in net.layers:
+        layer.synapse.a_buff.set(np.zeros(layer.synapse.a_buff.shape, np.int32))
     for neuron, layer in zip([*neurons, readout], qnet.layers):
         neuron.u.set(np.zeros(neuron.u.shape, np.int32))
         neuron.v.set(_v0(layer, copies))
