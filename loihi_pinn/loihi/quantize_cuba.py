@@ -6,9 +6,9 @@ chain between layers: a spike of layer l-1 is worth theta_{l-1}, so file weights
 ``W * theta_{l-1} * A_l / 64`` (the 6-bit alignment of synaptic input), thresholds
 ``theta_l * A_l / 64``, biases ``b * A_l / 64`` and v0 ``v0 * A_l``. A_l is the largest scale
 within the 8-bit weight range, the 13-bit bias and 17-bit threshold mantissas, and the 24-bit
-potential: ``headroom`` times theta plus the largest input current, and for hard-reset IF T times
-the largest negative current (its potential falls without bound below zero; a signed IF's is
-held within +-theta by its negative spikes, where the layer is signed).
+potential: ``headroom`` times the largest |v| of the float neurons over T steps on the calibration
+points (v is not bounded by theta: a signed IF removes only theta a step, and nothing stops a
+hard-reset IF's v from falling under negative currents).
 """
 from __future__ import annotations
 
@@ -40,9 +40,8 @@ def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_w
         else:
             theta = unit_layer.threshold
             # v rises to theta + one step's current, but negative currents pile up for all T steps
-            v_peak = theta + current_peak
-            if not (snn.neuron == "signed_if" and unit_layer.signed):
-                v_peak = max(v_peak, T * float((value @ w.T + b).clamp(max=0).abs().max()))
+            signed = snn.neuron == "signed_if" and unit_layer.signed
+            v_peak = _potential_peak(value @ w.T + b, unit_layer.v0.double().reshape(-1), theta, T, snn.neuron, signed)
             scale = min((STATE_LIMIT - 1) / (headroom * v_peak), (2 ** 17 - 1) * 2 ** ACT_SHIFT / theta,
                         (2 ** 12 - 1) * 2 ** ACT_SHIFT / max(float(b.abs().max()), 1e-12))
             if i > 0:
@@ -61,7 +60,7 @@ def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_w
             v0 = unit_layer.v0.double().reshape(-1) * scale
             layer = FixedPointLayer(weight, np.rint(b.numpy() * scale / 2 ** ACT_SHIFT).astype(np.int64),
                                     int(round(theta * scale / 2 ** ACT_SHIFT)), v0=np.rint(v0.numpy()).astype(np.int64),
-                                    signed=snn.neuron == "signed_if" and unit_layer.signed)
+                                    signed=signed)
             # what the next layer receives: theta times the rate, ~ clip(current, 0, theta) for an
             # IF neuron with constant input (used for scales and the weight-rounding statistics)
             value = torch.clamp(value @ w.T + b, -theta if layer.signed else 0.0, theta)
@@ -74,3 +73,16 @@ def quantize_cuba(snn: SpikingNetwork, x: torch.Tensor, headroom: float, round_w
     return QuantizedNetwork(layers, input_scale, output_scale, offset, list(snn.lower), list(snn.upper), meta,
                             neuron=snn.neuron, timesteps=T)
 
+
+
+def _potential_peak(current: torch.Tensor, v0: torch.Tensor, theta: float, T: int, neuron: str, signed: bool) -> float:
+    """Largest |v| of float IF neurons with constant ``current`` ``(n, neurons)`` over T steps."""
+    v, peak = v0.expand_as(current).clone(), 0.0
+    for _ in range(T):
+        v = v + current
+        peak = max(peak, float(v.abs().max()))
+        if neuron == "if_hard":
+            v = torch.where(v > theta, torch.zeros_like(v), v)
+        else:
+            v = v - theta * ((v >= theta).double() - signed * (v <= -theta).double())
+    return peak
