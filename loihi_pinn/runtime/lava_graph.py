@@ -1,11 +1,14 @@
-"""The Lava process graph of an exported network: netx ``Network`` + input source, run in batches.
+"""The Lava process graph of an exported network: netx ``Network`` + input source + state reset
+and readout processes, running all points in one stream.
 
-Several copies of the network sit side by side in one graph (block-diagonal weights, so each
-process is ``copies`` times wider), and each batch of ``copies`` points runs for the network's
-``steps`` and is read from the readout's ``sigma``; then every neuron state is cleared, which
-makes each point an independent inference from zero state, exactly as the fixed-point emulator
-computes it. Tiled copies use Lava's Sparse synapses (netx ``sparse_fc_layer``): a dense
-block-diagonal matrix would cost copies^2 times the work. The runtime is stopped on every path, errors included.
+Every inference occupies ``steps + 1`` time steps: the input arrives at its first step, the
+readout is read (``lava.proc.io.sink.Read``) at its ``steps``-th, and at the end of the extra,
+idle step every neuron state (and, for rate-coded layers, every Dense buffer) is written back to
+its start value by processes in the run loop (``lava.proc.io.reset.Reset``, our ``ResetTo`` for
+per-neuron v0). Each point is thus an independent inference from its start state, exactly as
+the fixed-point emulator computes it, with no host round trip between points (Var.set from the
+host costs ~15 us per element). Several copies of the network can sit side by side
+(block-diagonal weights, Lava Sparse synapses). The runtime is stopped on every path.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from loihi_pinn.loihi.fixed_point import NETX_ARGS
 from loihi_pinn.loihi.lava_env import import_netx
 
 SIGMA_DELTA_STATE = ("sigma", "act", "residue")      # "error" is only used with cum_error (netx: off)
+PROGRESS_CHUNKS = 20                                 # run() calls, for the progress bar
 
 
 def tile(qnet: QuantizedNetwork, copies: int) -> QuantizedNetwork:
@@ -33,35 +37,6 @@ def tile(qnet: QuantizedNetwork, copies: int) -> QuantizedNetwork:
     return QuantizedNetwork(layers, qnet.input_scale, qnet.output_scale, list(qnet.output_offset) * copies,
                             list(qnet.lower) * copies, list(qnet.upper) * copies, qnet.metadata, qnet.neuron,
                             qnet.timesteps)
-
-
-def _batch(messages: np.ndarray, b: int, copies: int, steps: int, every_step: bool) -> np.ndarray:
-    """Source data ``(copies * d_in, steps)``: batch b's messages at the first step, then 0 (a
-    constant input, delta-coded, for sigma-delta), or at every step (rate-coded CUBA)."""
-    data = np.zeros((copies * messages.shape[1], steps), np.int32)
-    values = messages[b * copies:(b + 1) * copies].reshape(-1)
-    if every_step:
-        data[:] = values[:, None]
-    else:
-        data[:, 0] = values
-    return data
-
-
-def _reset(net, qnet: QuantizedNetwork, copies: int) -> None:
-    """Every state back to its start: zero, or the calibrated v0 of CUBA layers; the Dense
-    buffers too (rate-coded layers still spike on the last step of an inference)."""
-    neurons, readout = [layer.neuron for layer in net.layers[:-1]], net.layers[-1].neuron
-    if qnet.neuron == "sigma_delta":                 # its Dense buffers are empty once a point settles
-        for neuron in neurons:
-            for name in SIGMA_DELTA_STATE:
-                getattr(neuron, name).set(np.zeros(neuron.shape, np.int32))
-        readout.sigma.set(np.zeros(readout.shape, np.int32))
-        return
-    for layer in net.layers:
-        layer.synapse.a_buff.set(np.zeros(layer.synapse.a_buff.shape, np.int32))
-    for neuron, layer in zip([*neurons, readout], qnet.layers):
-        neuron.u.set(np.zeros(neuron.u.shape, np.int32))
-        neuron.v.set(_v0(layer, copies))
 
 
 def _v0(layer: FixedPointLayer, copies: int) -> np.ndarray:
@@ -76,11 +51,49 @@ def run_config(backend: str):
     return Loihi2HwCfg()
 
 
-def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "lava-sim", copies: int = 8,
+def _stream(messages: np.ndarray, copies: int, steps: int, every_step: bool) -> np.ndarray:
+    """Source data ``(copies * d_in, batches * (steps + 1))``: each batch's messages at the first
+    step of its block (a constant input, delta-coded, for sigma-delta), or at each of its
+    ``steps`` steps (rate-coded IF); zero in the idle step."""
+    batches = len(messages) // copies
+    block = np.zeros((batches, copies * messages.shape[1], steps + 1), np.int32)
+    values = messages.reshape(batches, -1)
+    if every_step:
+        block[:, :, :steps] = values[:, :, None]
+    else:
+        block[:, :, 0] = values
+    return block.transpose(1, 0, 2).reshape(copies * messages.shape[1], -1)
+
+
+def _resets(net, qnet: QuantizedNetwork, copies: int, interval: int) -> list:
+    """Processes that put every state back to its start value at the end of each inference."""
+    from lava.proc.io.reset import Reset
+
+    from .reset import ResetTo
+    hidden, readout = [layer.neuron for layer in net.layers[:-1]], net.layers[-1].neuron
+    end = interval - 1                                           # post-management of the idle step
+    if qnet.neuron == "sigma_delta":                             # Dense buffers are empty by then
+        targets = [getattr(n, name) for n in hidden for name in SIGMA_DELTA_STATE] + [readout.sigma]
+        resets = [Reset(reset_value=0, interval=interval, offset=end) for _ in targets]
+        for reset, var in zip(resets, targets):
+            reset.connect_var(var)
+        return resets
+    resets = []
+    for layer, neuron, quantized in zip(net.layers, [*hidden, readout], qnet.layers):
+        for var in (layer.synapse.a_buff, neuron.u):
+            reset = Reset(reset_value=0, interval=interval, offset=end)
+            reset.connect_var(var)
+            resets.append(reset)
+        resets.append(ResetTo(var=neuron.v, values=_v0(quantized, copies), interval=interval, offset=end))
+    return resets
+
+
+def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "lava-sim", copies: int = 1,
              progress: bool = True) -> np.ndarray:
-    """Readout sigma ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``."""
+    """Readout integers ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``."""
     netx = import_netx()
     from lava.magma.core.run_conditions import RunSteps
+    from lava.proc.io.sink import Read
     from lava.proc.io.source import RingBuffer
 
     n = len(messages)
@@ -88,17 +101,17 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
     batches = -(-n // copies)
     padded = np.zeros((batches * copies, qnet.d_in), np.int64)
     padded[:n] = messages
-    out = np.zeros((batches * copies, qnet.d_out), np.int64)
+    interval = qnet.steps + 1
+    sdnn = qnet.neuron == "sigma_delta"
     with tempfile.TemporaryDirectory() as tmp:
         path = write_netx(tile(qnet, copies), Path(tmp) / "tiled.net")
-        sdnn = qnet.neuron == "sigma_delta"
         args = NETX_ARGS if sdnn else {k: v for k, v in NETX_ARGS.items() if k != "spike_exp"}
         if qnet.neuron == "signed_if":
             from .signed_if import Network
         else:
             Network = netx.hdf5.Network
         net = Network(str(path), **args, sparse_fc_layer=copies > 1)
-        source = RingBuffer(data=_batch(padded, 0, copies, qnet.steps, not sdnn))
+        source = RingBuffer(data=_stream(padded, copies, qnet.steps, not sdnn))
         if backend == "loihi2":       # Python source -> neuro cores, as in lava-dl's PilotNet tutorials
             from lava.proc import embedded_io as eio    # ships with lava-loihi
             adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=NETX_ARGS["input_message_bits"])
@@ -106,24 +119,27 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
             adapter.out.connect(net.inp)
         else:
             source.s_out.connect(net.inp)
-        hidden = [layer.neuron for layer in net.layers[:-1]]
         readout = net.layers[-1].neuron
-        if not sdnn:                                 # calibrated initial potentials for the first batch
-            for neuron, layer in zip([*hidden, readout], qnet.layers):
+        if not sdnn:                                 # calibrated initial potentials for the first point
+            for neuron, layer in zip([layer.neuron for layer in net.layers], qnet.layers):
                 neuron.v.init = _v0(layer, copies)
+        reader = Read(buffer=batches, interval=interval, offset=qnet.steps - 1)
+        reader.connect_var(readout.sigma if sdnn else readout.v)
+        resets = _resets(net, qnet, copies, interval)  # noqa: F841  (kept alive with the graph)
         config = run_config(backend)
         warnings.filterwarnings("ignore", message="Cannot import module", category=UserWarning)  # Lava's model search
+        chunks = np.array_split(np.arange(batches), min(PROGRESS_CHUNKS, batches))
         try:
-            for b in tqdm(range(batches), desc=f"{backend} ({copies} copies)", disable=not progress, leave=False):
-                if b:                                   # next points in, every state back to its start
-                    source.data.set(_batch(padded, b, copies, qnet.steps, not sdnn))
-                    _reset(net, qnet, copies)
-                net.run(condition=RunSteps(qnet.steps), run_cfg=config)
-                state = readout.sigma if sdnn else readout.v
-                out[b * copies:(b + 1) * copies] = np.rint(state.get()).astype(np.int64).reshape(copies, -1)
+            with tqdm(total=n, desc=f"{backend} ({copies} cop{'y' if copies == 1 else 'ies'})", disable=not progress,
+                      leave=False, unit="pt") as bar:
+                for chunk in chunks:
+                    net.run(condition=RunSteps(len(chunk) * interval), run_cfg=config)
+                    bar.update(min(len(chunk) * copies, n - bar.n))
+            data = reader.data.get()                # (copies * d_out, batches)
         except Exception as err:
             raise InputError(f"the Lava {backend} run failed: {type(err).__name__}: {err}") from err
         finally:
             if net.runtime is not None:
                 net.stop()
-    return out[:n]
+    out = np.rint(data).astype(np.int64).reshape(copies, qnet.d_out, batches).transpose(2, 0, 1)
+    return out.reshape(batches * copies, qnet.d_out)[:n]

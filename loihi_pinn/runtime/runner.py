@@ -63,7 +63,7 @@ class Runner:
     """Run the netx file ``path`` on ``backend``; ``copies`` networks side by side per Lava
     batch (lava-sim/loihi2); ``progress`` shows a bar for Lava runs."""
 
-    def __init__(self, path, backend: str = "emulator", *, copies: int = 8, progress: bool = True):
+    def __init__(self, path, backend: str = "emulator", *, copies: int = 1, progress: bool = True):
         if backend not in BACKENDS:
             raise InputError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         if copies < 1:
