@@ -11,8 +11,11 @@ Per step and neuron, with netx's ``bias_exp = 6`` and Loihi's 6-bit MSB alignmen
 
 Input: the same 24-bit messages at every step (constant current). The readout is a CUBA layer
 that never fires; its potential after the run, divided by the T steps it integrated, is the
-output. Each Dense delays a step, so an inference takes ``T + len(layers)`` steps and the
-readout integrates exactly T of them. ``v0`` is each neuron's initial potential (calibrated).
+output. Each Dense delays a step, so layer k's input arrives at step k + 2 and an inference
+takes ``T + len(layers)`` steps. While a layer waits it would integrate its bias (and spike on
+it), so at the end of step k + 1 its potential is set to v0 (the readout's to 0): every layer
+then integrates exactly the T steps the float emulator simulates. ``v0`` is each neuron's
+initial potential (calibrated).
 """
 from __future__ import annotations
 
@@ -69,6 +72,8 @@ def run_cuba(layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int
             v[k] += u + (layer.bias << BIAS_EXP)
             _check("voltage", v[k], k, peaks)
             spikes = _fire(v[k], layer, neuron)
+            if step == k:                        # the layer's input arrives next step: start it now
+                v[k][:] = 0 if layer.v0 is None else layer.v0
             if layer.readout:
                 if spikes.any():
                     raise StateOverflow(f"the readout potential reached its threshold ({READOUT_VTH} << 6): the "

@@ -1,13 +1,14 @@
 """The Lava process graph of an exported network: netx ``Network`` + input source + state reset
 and readout processes, running all points in one stream.
 
-Every inference occupies ``steps + 1`` time steps: the input arrives at its first step, the
-readout is read (``lava.proc.io.sink.Read``) at its ``steps``-th, and at the end of the extra,
-idle step every neuron state (and, for rate-coded layers, every Dense buffer) is written back to
-its start value by processes in the run loop (``lava.proc.io.reset.Reset``, our ``ResetTo`` for
-per-neuron v0). Each point is thus an independent inference from its start state, exactly as
-the fixed-point emulator computes it, with no host round trip between points (Var.set from the
-host costs ~15 us per element). Several copies of the network can sit side by side
+Sigma-delta: every inference occupies ``steps + 1`` time steps: the input arrives at its first
+step, the readout is read (``lava.proc.io.sink.Read``) at its ``steps``-th, and at the end of
+the extra, idle step every neuron state is written back to zero by ``lava.proc.io.reset.Reset``
+processes in the run loop. Rate-coded IF: an inference occupies ``steps`` steps and each layer's
+potential is set to its v0 (our ``ResetTo``) at the end of the step before its input arrives, as
+the emulator does (``loihi/cuba.py``), which also discards what the previous point left. Each
+point is thus an independent inference, exactly as the fixed-point emulator computes it, with
+no host round trip between points (Var.set from the host costs ~15 us per element). Several copies of the network can sit side by side
 (block-diagonal weights, Lava Sparse synapses). The runtime is stopped on every path.
 """
 from __future__ import annotations
@@ -51,41 +52,34 @@ def run_config(backend: str):
     return Loihi2HwCfg()
 
 
-def _stream(messages: np.ndarray, copies: int, steps: int, every_step: bool) -> np.ndarray:
-    """Source data ``(copies * d_in, batches * (steps + 1))``: each batch's messages at the first
-    step of its block (a constant input, delta-coded, for sigma-delta), or at each of its
-    ``steps`` steps (rate-coded IF); zero in the idle step."""
+def _stream(messages: np.ndarray, copies: int, interval: int, every_step: bool) -> np.ndarray:
+    """Source data ``(copies * d_in, batches * interval)``: each batch's messages at the first
+    step of its block (a constant input, delta-coded, for sigma-delta) or at every step
+    (rate-coded IF)."""
     batches = len(messages) // copies
-    block = np.zeros((batches, copies * messages.shape[1], steps + 1), np.int32)
+    block = np.zeros((batches, copies * messages.shape[1], interval), np.int32)
     values = messages.reshape(batches, -1)
     if every_step:
-        block[:, :, :steps] = values[:, :, None]
+        block[:] = values[:, :, None]
     else:
         block[:, :, 0] = values
     return block.transpose(1, 0, 2).reshape(copies * messages.shape[1], -1)
 
 
 def _resets(net, qnet: QuantizedNetwork, copies: int, interval: int) -> list:
-    """Processes that put every state back to its start value at the end of each inference."""
+    """Processes that put the states back to their start values in the run loop (see above)."""
     from lava.proc.io.reset import Reset
 
     from .reset import ResetTo
-    hidden, readout = [layer.neuron for layer in net.layers[:-1]], net.layers[-1].neuron
-    end = interval - 1                                           # post-management of the idle step
-    if qnet.neuron == "sigma_delta":                             # Dense buffers are empty by then
-        targets = [getattr(n, name) for n in hidden for name in SIGMA_DELTA_STATE] + [readout.sigma]
-        resets = [Reset(reset_value=0, interval=interval, offset=end) for _ in targets]
+    neurons = [layer.neuron for layer in net.layers]
+    if qnet.neuron == "sigma_delta":                             # after the idle step; Dense buffers are empty
+        targets = [getattr(n, name) for n in neurons[:-1] for name in SIGMA_DELTA_STATE] + [neurons[-1].sigma]
+        resets = [Reset(reset_value=0, interval=interval, offset=interval - 1) for _ in targets]
         for reset, var in zip(resets, targets):
             reset.connect_var(var)
         return resets
-    resets = []
-    for layer, neuron, quantized in zip(net.layers, [*hidden, readout], qnet.layers):
-        for var in (layer.synapse.a_buff, neuron.u):
-            reset = Reset(reset_value=0, interval=interval, offset=end)
-            reset.connect_var(var)
-            resets.append(reset)
-        resets.append(ResetTo(var=neuron.v, values=_v0(quantized, copies), interval=interval, offset=end))
-    return resets
+    return [ResetTo(var=neuron.v, values=_v0(layer, copies), interval=interval, offset=k)   # end of step k + 1
+            for k, (neuron, layer) in enumerate(zip(neurons, qnet.layers))]
 
 
 def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "lava-sim", copies: int = 1,
@@ -101,8 +95,8 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
     batches = -(-n // copies)
     padded = np.zeros((batches * copies, qnet.d_in), np.int64)
     padded[:n] = messages
-    interval = qnet.steps + 1
     sdnn = qnet.neuron == "sigma_delta"
+    interval = qnet.steps + 1 if sdnn else qnet.steps
     with tempfile.TemporaryDirectory() as tmp:
         path = write_netx(tile(qnet, copies), Path(tmp) / "tiled.net")
         args = NETX_ARGS if sdnn else {k: v for k, v in NETX_ARGS.items() if k != "spike_exp"}
@@ -111,7 +105,7 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
         else:
             Network = netx.hdf5.Network
         net = Network(str(path), **args, sparse_fc_layer=copies > 1)
-        source = RingBuffer(data=_stream(padded, copies, qnet.steps, not sdnn))
+        source = RingBuffer(data=_stream(padded, copies, interval, not sdnn))
         if backend == "loihi2":       # Python source -> neuro cores, as in lava-dl's PilotNet tutorials
             from lava.proc import embedded_io as eio    # ships with lava-loihi
             adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=NETX_ARGS["input_message_bits"])
@@ -120,9 +114,6 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
         else:
             source.s_out.connect(net.inp)
         readout = net.layers[-1].neuron
-        if not sdnn:                                 # calibrated initial potentials for the first point
-            for neuron, layer in zip([layer.neuron for layer in net.layers], qnet.layers):
-                neuron.v.init = _v0(layer, copies)
         reader = Read(buffer=batches, interval=interval, offset=qnet.steps - 1)
         reader.connect_var(readout.sigma if sdnn else readout.v)
         resets = _resets(net, qnet, copies, interval)  # noqa: F841  (kept alive with the graph)
