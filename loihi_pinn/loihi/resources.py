@@ -26,6 +26,9 @@ SYNAPSES_PER_CORE = 128 * 1024          # 8-bit weights in 128 KiB
 SYNOP_PJ = 23.6 + 3.5
 NEURON_UPDATE_PJ = 81.0
 STEP_SYNC_US = 1.8
+KINDS = {"sigma_delta": ("SigmaDelta ReLU", "Sigma readout"), "if_hard": ("CUBA IF, hard reset", "CUBA integrator"),
+         "signed_if": ("signed IF (custom microcode)", "CUBA integrator")}
+MESSAGE_BITS = {"sigma_delta": STATE_BITS, "if_hard": 1, "signed_if": 2}
 
 
 @dataclass
@@ -58,7 +61,7 @@ def estimate(qnet: QuantizedNetwork, synops_per_point: float | None = None,
         per_core = max(1, min(NEURONS_PER_CORE, SYNAPSES_PER_CORE // n_in))
         layer_cores = math.ceil(n_out / per_core)
         cores += layer_cores
-        rows.append({"layer": i, "kind": "Sigma readout" if layer.readout else "SigmaDelta ReLU", "neurons": n_out,
+        rows.append({"layer": i, "kind": KINDS[qnet.neuron][layer.readout], "neurons": n_out,
                      "fan_in": n_in, "synapses": n_out * n_in, "cores": layer_cores})
     synapses = qnet.synapse_count()
     energy = latency = None
@@ -67,7 +70,7 @@ def estimate(qnet: QuantizedNetwork, synops_per_point: float | None = None,
         energy = (synops_per_point * SYNOP_PJ + updates * NEURON_UPDATE_PJ) * 1e-6
         latency = qnet.steps * STEP_SYNC_US
     return ChipEstimate(rows, cores, qnet.neuron_count(), synapses, synapses / 1024, max(r["fan_in"] for r in rows),
-                        STATE_BITS, qnet.steps, cores <= CORES_PER_CHIP, energy, latency)
+                        MESSAGE_BITS[qnet.neuron], qnet.steps, cores <= CORES_PER_CHIP, energy, latency)
 
 
 def format_estimate(est: ChipEstimate) -> str:
@@ -77,7 +80,9 @@ def format_estimate(est: ChipEstimate) -> str:
               for r in est.layers]
     lines.append(f"total: {est.cores} of {CORES_PER_CHIP} cores ({'fits' if est.fits_one_chip else 'does NOT fit'} one "
                  f"Loihi 2 chip), {est.neurons} neurons, {est.synapses} synapses ({est.synaptic_memory_kib:.0f} KiB at 8 bit), "
-                 f"max fan-in {est.max_fan_in}, {est.message_bits}-bit graded spikes, {est.steps_per_inference} steps per inference")
+                 f"max fan-in {est.max_fan_in}, {est.message_bits}-bit spikes, {est.steps_per_inference} steps per inference")
+    lines.append(f"limits assumed: {CORES_PER_CHIP} cores per chip, {NEURONS_PER_CORE} neurons per core (Intel Loihi 2 "
+                 f"brief, 2021), {SYNAPSES_PER_CORE // 1024} KiB of 8-bit synapses per core (Davies et al. 2018)")
     if est.energy_uj is not None:
         lines.append(f"estimate per inference: {est.energy_uj:.2f} uJ, {est.latency_us:.1f} us "
                      f"(Loihi 1 per-op figures, Davies et al. 2018: upper bounds for Loihi 2)")
