@@ -180,7 +180,7 @@ def _cmd_export(args) -> None:
     if "rel_l2_fixed_point_calibrated" in report:
         line += f", after fixed-point calibration {report['rel_l2_fixed_point_calibrated']:.3e}"
     print(line)
-    print(f"per point    {report['steps_per_point']} steps, {report['messages_per_point']:.0f} graded spikes, "
+    print(f"per point    {report['steps_per_point']} steps, {report['messages_per_point']:.0f} spikes (messages), "
           f"{report['synops_per_point']:.0f} synaptic ops")
     print(f"saved        {path}")
 
@@ -225,7 +225,7 @@ def _cmd_run(args) -> None:
     st = runner.stats
     print(f"backend      {st.backend}  ({st.points} points, {st.copies} network copies side by side)")
     print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
-    print(f"per point    {st.steps_per_point} time steps, {st.messages_per_point:.0f} graded spikes, "
+    print(f"per point    {st.steps_per_point} time steps, {st.messages_per_point:.0f} spikes (messages), "
           f"{st.synops_per_point:.0f} synaptic ops")
     print(f"wall time    {st.wall_seconds:.2f} s  ({st.points / st.wall_seconds:.1f} points/s)")
 
