@@ -223,7 +223,7 @@ def _cmd_run(args) -> None:
         points = grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
     outputs = runner.predict(points)
     st = runner.stats
-    print(f"backend      {st.backend}  ({st.points} points, {st.copies} network copies side by side)")
+    print(f"backend      {st.backend}  ({st.points} points, {st.copies} network cop{'y' if st.copies == 1 else 'ies'} side by side)")
     print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
     print(f"per point    {st.steps_per_point} time steps, {st.messages_per_point:.0f} spikes (messages), "
           f"{st.synops_per_point:.0f} synaptic ops")
