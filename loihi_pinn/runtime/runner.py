@@ -18,6 +18,7 @@ import numpy as np
 
 from loihi_pinn.errors import InputError
 from loihi_pinn.export import read_netx
+from loihi_pinn.loihi.lava_env import import_netx
 
 BACKENDS = ("emulator", "lava-sim", "loihi2")
 
@@ -70,6 +71,7 @@ class Runner:
             raise InputError(f"copies must be >= 1, got {copies}")
         self.path, self.backend, self.copies, self.progress = path, backend, copies, progress
         self.network = read_netx(path)
+        import_netx()              # Lava's weight utilities serve every backend: import before timing
         if backend == "loihi2":
             if self.network.neuron == "signed_if":
                 raise HardwareUnavailable("the signed IF neuron (seed 000) has no Loihi 2 microcode in lava-loihi; "
