@@ -14,10 +14,8 @@ loihi-export section of RESULTS.md and netx_exports/README.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from common import HERE, load_json, machine, save_json, write_section

@@ -153,7 +153,7 @@ def _cmd_convert(args) -> None:
     print(f"saved        {out}")
 
 
-def _read_points(path) -> "np.ndarray":
+def _read_points(path):
     """Points from a .npy file or a text file with one point a row (comma or space separated)."""
     import numpy as np
 

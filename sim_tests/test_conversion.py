@@ -1,5 +1,4 @@
 """Neuron models against hand-computed spike trains; conversion, calibration, file round trip."""
-import math
 
 import numpy as np
 import pytest

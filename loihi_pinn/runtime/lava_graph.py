@@ -116,7 +116,7 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
         readout = net.layers[-1].neuron
         reader = Read(buffer=batches, interval=interval, offset=qnet.steps - 1)
         reader.connect_var(readout.sigma if sdnn else readout.v)
-        resets = _resets(net, qnet, copies, interval)  # noqa: F841  (kept alive with the graph)
+        _resets(net, qnet, copies, interval)            # connected to the states: part of the graph
         config = run_config(backend)
         warnings.filterwarnings("ignore", message="Cannot import module", category=UserWarning)  # Lava's model search
         chunks = np.array_split(np.arange(batches), min(PROGRESS_CHUNKS, batches))
