@@ -32,6 +32,10 @@ def _cmd_train(args) -> None:
     problem = get_problem(args.problem)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.activation != "tanh":
+        return _train_quantized(problem, args)
+    if args.init_from:
+        raise InputError("--init-from is for --activation qcfs or slip (fine-tuning a tanh PINN)")
     defaults = problem.train_defaults
     config = TrainConfig(
         adam_steps=args.steps if args.steps is not None else defaults["adam_steps"],
@@ -43,6 +47,28 @@ def _cmd_train(args) -> None:
     folder, report, result = fit(problem, config, out, command=command, progress=not args.quiet)
     print(f"{problem.name}: rel L2 vs reference {report['rel_l2']:.3e} on {report['points']} grid points, "
           f"final loss {result.final_losses['total']:.3e}, {result.seconds:.0f} s")
+    print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
+
+
+def _train_quantized(problem, args) -> None:
+    """QCFS/SlipReLU PINN by distillation from a trained tanh PINN (training/distill.py)."""
+    from loihi_pinn.training import DistillConfig, fit_quantized, load_checkpoint
+
+    if not args.init_from:
+        raise InputError(f"--activation {args.activation} fine-tunes a trained tanh PINN: give it with --init-from "
+                         f"(e.g. --init-from {problem.name}); a quantized network has no second derivatives, so it "
+                         f"learns the teacher's solution rather than the PDE residual")
+    teacher = load_checkpoint(args.init_from)
+    if teacher.problem != problem.name:
+        raise InputError(f"--init-from {args.init_from} is a {teacher.problem} PINN, not {problem.name}")
+    params = {"levels": args.levels, "slope": 0.0 if args.activation == "qcfs" else args.slope}
+    config = DistillConfig(steps=args.steps or DistillConfig.steps, lr=args.lr or DistillConfig.lr, seed=args.seed)
+    out = Path(args.out or f"runs/{problem.name}_{args.activation}{args.levels}")
+    command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    folder, report = fit_quantized(problem, teacher.model, params, config, out, command=command,
+                                   progress=not args.quiet)
+    print(f"{problem.name} ({args.activation}, N = {args.levels}): rel L2 vs reference {report['rel_l2']:.3e} "
+          f"on {report['points']} grid points")
     print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
 
 
@@ -299,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--dtype", choices=["float32", "float64"], help="training precision (default: the problem's)")
     p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM)")
+    p.add_argument("--activation", choices=["tanh", "qcfs", "slip"], default="tanh",
+                   help="qcfs / slip: quantization-aware activations for low-latency conversion (seed 004)")
+    p.add_argument("--levels", type=int, default=4, help="qcfs/slip: quasi-latency N")
+    p.add_argument("--slope", type=float, default=0.2, help="slip: slope c in [0, 1]")
+    p.add_argument("--init-from", help="qcfs/slip: start from this tanh checkpoint's weights (fine-tuning)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_train)
 

@@ -22,7 +22,7 @@ def plot_loss_history(history: list[dict], path, title: str = "training loss") -
     lbfgs = [h["step"] for h in history if h["phase"] == "lbfgs"]
     if lbfgs:
         ax.axvline(lbfgs[0], color="gray", ls=":", label="L-BFGS from here")
-    ax.set(xlabel="step", ylabel="mean squared residual", title=title)
+    ax.set(xlabel="step", ylabel="mean squared error", title=title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

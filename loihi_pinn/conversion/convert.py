@@ -6,9 +6,11 @@ Which neurons realize a hidden activation f:
 |---|---|---|---|
 | relu, leaky_relu, hardtanh | exact ReLU pieces, no negative spikes | exact ReLU pieces | exact ReLU pieces |
 | tanh, sin | one signed neuron (ClipFloor ~ f, seed 000) | +/- pair (clip ~ f) | K-piece PWL of f |
+| slip (QCFS, SlipReLU) | one signed neuron, theta and v(0) = delta theta from training (seed 004) | - | - |
 
 Thresholds: theta_l is the ``percentile`` of the ideal neuron outputs of layer l on the
-calibration points (seed 000 / Li et al.: a percentile rather than the max, robust to outliers).
+calibration points (seed 000 / Li et al.: a percentile rather than the max, robust to outliers);
+a SlipReLU layer brings its trained theta.
 For sigma-delta, theta_l is the delta threshold: ``delta_fraction`` times that percentile.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ import torch
 from torch import nn
 
 from loihi_pinn.errors import InputError
-from loihi_pinn.models import PINN, describe_mlp
+from loihi_pinn.models import PINN, SlipReLU, describe_mlp
 from loihi_pinn.models.mlp import ACTIVATIONS
 
 from .expansion import IDENTITY_PAIR, SINGLE, Expansion, exact_relu_form, pwl_expansion
@@ -72,6 +74,11 @@ def choose_realization(neuron: str, activation: str, negative_slope, z: torch.Te
     exact = exact_relu_form(activation, negative_slope)
     if exact is not None:
         return Realization(exact, signed=False, encodes_activation=False)
+    if activation == "slip":
+        if neuron != "signed_if":
+            raise InputError("QCFS/SlipReLU networks convert with --neuron signed_if: the signed IF neuron with "
+                             "threshold theta and v(0) = delta * theta is what they were trained for (seed 004)")
+        return Realization(SINGLE, signed=True, encodes_activation=True)
     if neuron == "sigma_delta":
         q = float(torch.quantile(z.abs().flatten()[:100_000].double(), 0.999))
         lim = min(max(q, 1.0), 4.0) if activation == "tanh" else max(q, 1e-3)
@@ -95,7 +102,7 @@ def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.nda
             metadata: dict | None = None) -> SpikingNetwork:
     """Convert a PINN to a (float) spiking network, uncalibrated: expansions, thresholds from
     the ``percentile`` of neuron activity on ``calibration_points`` ``(n, d_in)`` (physical),
-    v0 = 0 (the paper's ClipFloor)."""
+    v0 = 0 (the paper's ClipFloor; v0 = delta theta for SlipReLU layers)."""
     model_def = get_neuron_model(neuron)
     arch = check_convertible(model)
     if not 0 < percentile <= 100:
@@ -104,17 +111,23 @@ def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.nda
     with torch.no_grad():
         zs, us = ann_values(model.net, x)
     linears = [m for m in model.net if isinstance(m, nn.Linear)]
+    activations = [m for m in model.net if not isinstance(m, nn.Linear)]
     layers = []
-    for lin, z, u in zip(linears[:-1], zs, us):
+    for lin, act, z, u in zip(linears[:-1], activations, zs, us):
         realization = choose_realization(neuron, arch["activation"], arch["negative_slope"], z, pieces)
+        weight, bias = lin.weight.detach().clone(), lin.bias.detach().clone()
+        if isinstance(act, SlipReLU):             # trained threshold, v(0) = delta * theta (seed 004, Thm. 1)
+            theta = float(act.theta.detach().abs())
+            layers.append(SpikingLayer(weight, bias, realization.expansion, theta,
+                                       torch.full((len(bias), 1), act.shift * theta), signed=True))
+            continue
         ideal = ideal_neuron_outputs(realization, z, u)
         scale = float(np.percentile(ideal.abs().flatten().numpy(), percentile))
         if not scale > 0:
             raise InputError("a hidden layer is silent on the calibration points (all activations 0); "
                              "check the points lie in the problem's domain")
         theta = scale * delta_fraction if model_def.graded else scale
-        layers.append(SpikingLayer(lin.weight.detach().clone(), lin.bias.detach().clone(),
-                                   realization.expansion, theta, signed=realization.signed))
+        layers.append(SpikingLayer(weight, bias, realization.expansion, theta, signed=realization.signed))
     out = linears[-1]
     layers.append(SpikingLayer(out.weight.detach().clone(), out.bias.detach().clone()))
     meta = {"activation": arch["activation"], "percentile": percentile, "calibration": "none",

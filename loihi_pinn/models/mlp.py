@@ -11,6 +11,8 @@ from torch import nn
 
 from loihi_pinn.errors import InputError
 
+from .quantized import SlipReLU
+
 
 class Sine(nn.Module):
     """sin(x) as a module (SIREN-style activations)."""
@@ -21,6 +23,7 @@ class Sine(nn.Module):
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh, "sin": Sine, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "hardtanh": nn.Hardtanh,
+    "slip": SlipReLU,                      # QCFS is SlipReLU with slope 0 (models/quantized.py)
 }
 
 
@@ -32,28 +35,32 @@ def activation_name(module: nn.Module) -> str | None:
     return None
 
 
-def make_activation(name: str, negative_slope: float | None = None) -> nn.Module:
+def make_activation(name: str, negative_slope: float | None = None, params: dict | None = None) -> nn.Module:
+    """An activation module by name; ``params`` are SlipReLU's hyper-parameters."""
     if name not in ACTIVATIONS:
         raise InputError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
     if name == "leaky_relu":
         return nn.LeakyReLU(negative_slope if negative_slope is not None else 0.01)
+    if name == "slip":
+        return SlipReLU(**(params or {}))
     return ACTIVATIONS[name]()
 
 
-def build_mlp(layer_sizes: list[int], activation: str = "tanh",
-              negative_slope: float | None = None) -> nn.Sequential:
+def build_mlp(layer_sizes: list[int], activation: str = "tanh", negative_slope: float | None = None,
+              params: dict | None = None) -> nn.Sequential:
     """``Linear(n0, n1), act, ..., Linear(n_{L-1}, n_L)`` for ``layer_sizes = [n0, ..., n_L]``."""
     modules: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
         modules.append(nn.Linear(n_in, n_out))
         if i < len(layer_sizes) - 2:
-            modules.append(make_activation(activation, negative_slope))
+            modules.append(make_activation(activation, negative_slope, params))
     return nn.Sequential(*modules)
 
 
 def describe_mlp(net: nn.Module) -> dict:
     """Check ``net`` has the accepted form and return its architecture
-    ``{"layer_sizes": [...], "activation": name, "negative_slope": float | None}``."""
+    ``{"layer_sizes": [...], "activation": name, "negative_slope": float | None}`` (plus
+    ``activation_params`` for SlipReLU)."""
     if not isinstance(net, nn.Sequential):
         raise InputError(f"expected an nn.Sequential of Linear and activation modules, got "
                          f"{type(net).__name__}; rebuild it as nn.Sequential(Linear, Tanh, ..., Linear)")
@@ -71,7 +78,8 @@ def describe_mlp(net: nn.Module) -> dict:
             if name is None:
                 raise InputError(f"module {i} ({type(m).__name__}) is not a supported activation; "
                                  f"supported: {', '.join(c.__name__ for c in ACTIVATIONS.values())}")
-            acts.append((name, getattr(m, "negative_slope", None)))
+            extra = tuple(sorted(m.params().items())) if isinstance(m, SlipReLU) else None
+            acts.append((name, getattr(m, "negative_slope", None), extra))
         if expect_linear:
             if sizes and m.in_features != sizes[-1]:
                 raise InputError(f"module {i} takes {m.in_features} inputs but the layer before "
@@ -81,9 +89,13 @@ def describe_mlp(net: nn.Module) -> dict:
             sizes = sizes or [m.in_features]
             sizes.append(m.out_features)
     if len(set(acts)) > 1:
-        raise InputError(f"all hidden layers must use one activation, found {sorted(set(a for a, _ in acts))}")
-    name, slope = acts[0] if acts else ("tanh", None)
-    return {"layer_sizes": sizes, "activation": name, "negative_slope": slope}
+        raise InputError(f"all hidden layers must use one activation with the same settings, found "
+                         f"{sorted(set(a[0] for a in acts))}")
+    name, slope, extra = acts[0] if acts else ("tanh", None, None)
+    arch = {"layer_sizes": sizes, "activation": name, "negative_slope": slope}
+    if extra is not None:
+        arch["activation_params"] = dict(extra)
+    return arch
 
 
 class PINN(nn.Module):

@@ -79,7 +79,8 @@ def load_checkpoint(name_or_path) -> Checkpoint:
         raise InputError(f"{folder / METADATA} is not a loihi-pinn checkpoint (format must be {FORMAT!r})")
     try:
         arch, norm = metadata["architecture"], metadata["input_normalization"]
-        net = build_mlp(arch["layer_sizes"], arch["activation"], arch.get("negative_slope"))
+        net = build_mlp(arch["layer_sizes"], arch["activation"], arch.get("negative_slope"),
+                        arch.get("activation_params"))
         model = PINN(net, norm["lower"], norm["upper"])
     except (KeyError, TypeError) as err:
         raise InputError(f"{folder / METADATA} lacks or garbles {err}; re-save the checkpoint") from None

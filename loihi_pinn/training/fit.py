@@ -12,6 +12,7 @@ from loihi_pinn.plotting import plot_loss_history
 from loihi_pinn.problems import Problem
 
 from .checkpoint import save_checkpoint
+from .distill import DistillConfig, distill
 from .trainer import TrainConfig, TrainResult, train
 
 
@@ -37,3 +38,23 @@ def fit(problem: Problem, config: TrainConfig, out, *, net: torch.nn.Sequential 
                              threads=torch.get_num_threads())
     plot_loss_history(result.history, folder / "loss.png", title=f"{problem.name}: training loss")
     return folder, report, result
+
+
+def fit_quantized(problem: Problem, teacher: PINN, params: dict, config: DistillConfig, out, *,
+                  command: str | None = None, progress: bool = True) -> tuple[Path, dict]:
+    """A QCFS/SlipReLU copy of ``teacher`` (same layers, its weights as the start, thresholds 1),
+    fine-tuned by distillation (``distill.py``) and saved to ``out``. Returns (checkpoint folder,
+    error report on the evaluation grid)."""
+    sizes = teacher.architecture["layer_sizes"]
+    student = PINN(build_mlp(sizes, "slip", params=params), problem.lower, problem.upper)
+    linears = [m for m in student.net if isinstance(m, torch.nn.Linear)]
+    for target, source in zip(linears, (m for m in teacher.net if isinstance(m, torch.nn.Linear))):
+        target.load_state_dict(source.state_dict())
+    teacher = teacher.float()
+    result = distill(problem, student, teacher, config, progress=progress)
+    student.eval()
+    report = error_report(problem, lambda x: predict_model(student, x))
+    folder = save_checkpoint(out, student, problem.name, training=result.to_dict(), errors=report, command=command,
+                             torch_version=torch.__version__, threads=torch.get_num_threads())
+    plot_loss_history(result.history, folder / "loss.png", title=f"{problem.name}: distillation loss")
+    return folder, report

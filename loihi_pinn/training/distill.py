@@ -1,0 +1,73 @@
+"""Quantization-aware fine-tuning of a PINN by distillation from a trained (smooth) PINN.
+
+A network with QCFS/SlipReLU activations is piecewise constant (c = 0) or piecewise linear in its
+input: its second derivatives vanish almost everywhere, so a PDE residual such as -lap u - 1 cannot
+be evaluated on it, and autograd has nothing to differentiate. So the quantized network learns
+the trained tanh PINN's solution instead: Adam on the mean squared difference to the teacher at
+uniformly resampled points of the domain, through the straight-through gradient of seed 004
+(section 4.3). The teacher carries the physics; the student learns to carry it in few levels.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from loihi_pinn.models import PINN
+from loihi_pinn.problems import Problem
+
+
+@dataclass
+class DistillConfig:
+    """Adam ``steps`` at learning rate ``lr`` (exponential decay to ``lr * final_lr_ratio``),
+    ``batch`` points resampled every step, ``seed``."""
+
+    steps: int = 3000
+    lr: float = 1e-3
+    final_lr_ratio: float = 0.05
+    batch: int = 4096
+    seed: int = 0
+
+
+@dataclass
+class DistillResult:
+    config: dict
+    history: list[dict] = field(default_factory=list)      # {"step", "phase", "total"} every 50 steps
+    seconds: float = 0.0
+
+    @property
+    def final_losses(self) -> dict:
+        return {"total": self.history[-1]["total"] if self.history else float("nan")}
+
+    def to_dict(self) -> dict:
+        return {"method": "distillation from the tanh PINN", "config": self.config,
+                "final_losses": self.final_losses, "seconds": self.seconds}
+
+
+def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfig, *,
+            progress: bool = True) -> DistillResult:
+    """Fit ``student`` to ``teacher`` on the problem's domain (in place); returns the history."""
+    generator = torch.Generator().manual_seed(config.seed)
+    lower = torch.as_tensor(problem.lower, dtype=torch.float32)
+    upper = torch.as_tensor(problem.upper, dtype=torch.float32)
+    optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
+    decay = config.final_lr_ratio ** (1.0 / max(1, config.steps))
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, decay)
+    result = DistillResult(asdict(config))
+    start = time.perf_counter()
+    teacher.eval()
+    for step in tqdm(range(config.steps), desc=f"{problem.name}: distill", disable=not progress):
+        x = lower + (upper - lower) * torch.rand(config.batch, problem.d_in, generator=generator)
+        with torch.no_grad():
+            target = teacher(x)
+        loss = torch.mean((student(x) - target) ** 2)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        if step % 50 == 0 or step == config.steps - 1:
+            result.history.append({"step": step, "phase": "adam", "total": float(loss)})
+    result.seconds = time.perf_counter() - start
+    return result
