@@ -35,7 +35,7 @@ def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0
     report.update(points=len(grid), steps_per_point=stats.steps,
                   messages_per_point=(sum(stats.messages) + stats.input_messages) / len(grid),
                   synops_per_point=stats.synops / len(grid), peak_state=stats.peak_state)
-    source = str(converted) if not isinstance(converted, SpikingNetwork) else "in memory"
+    source = Path(converted).name if not isinstance(converted, SpikingNetwork) else "in memory"   # + its hash
     qnet.metadata.update({"converted_from": source, "loihi_errors": report})
     if not isinstance(converted, SpikingNetwork):
         qnet.metadata["converted_sha256"] = hashlib.sha256(Path(converted).read_bytes()).hexdigest()
