@@ -51,7 +51,8 @@ def _cmd_train(args) -> None:
 
 
 def _train_quantized(problem, args) -> None:
-    """QCFS/SlipReLU PINN by distillation from a trained tanh PINN (training/distill.py)."""
+    """QCFS/SlipReLU or B-bit (bit-serial) QCFS PINN by distillation from a trained tanh PINN
+    (training/distill.py)."""
     from loihi_pinn.training import DistillConfig, fit_quantized, load_checkpoint
 
     if not args.init_from:
@@ -61,13 +62,22 @@ def _train_quantized(problem, args) -> None:
     teacher = load_checkpoint(args.init_from)
     if teacher.problem != problem.name:
         raise InputError(f"--init-from {args.init_from} is a {teacher.problem} PINN, not {problem.name}")
-    params = {"levels": args.levels, "slope": 0.0 if args.activation == "qcfs" else args.slope}
-    config = DistillConfig(steps=args.steps or DistillConfig.steps, lr=args.lr or DistillConfig.lr, seed=args.seed)
-    out = Path(args.out or f"runs/{problem.name}_{args.activation}{args.levels}")
+    if args.sparsity and args.activation != "bitserial":
+        raise InputError("--sparsity (the bit-sparsity regularizer of seed 003) is for --activation bitserial")
+    if args.activation == "bitserial":
+        activation, tag = "bitserial", f"B = {args.bits}, {args.shape}"
+        params = {"bits": args.bits, "shape": args.shape}
+    else:
+        activation, tag = "slip", f"N = {args.levels}"
+        params = {"levels": args.levels, "slope": 0.0 if args.activation == "qcfs" else args.slope}
+    config = DistillConfig(steps=args.steps or DistillConfig.steps, lr=args.lr or DistillConfig.lr, seed=args.seed,
+                           sparsity=args.sparsity)
+    size = args.bits if activation == "bitserial" else args.levels
+    out = Path(args.out or f"runs/{problem.name}_{args.activation}{size}")
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    folder, report = fit_quantized(problem, teacher.model, params, config, out, command=command,
-                                   progress=not args.quiet)
-    print(f"{problem.name} ({args.activation}, N = {args.levels}): rel L2 vs reference {report['rel_l2']:.3e} "
+    folder, report = fit_quantized(problem, teacher.model, params, config, out, activation=activation,
+                                   command=command, progress=not args.quiet)
+    print(f"{problem.name} ({args.activation}, {tag}): rel L2 vs reference {report['rel_l2']:.3e} "
           f"on {report['points']} grid points")
     print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
 
@@ -325,11 +335,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--dtype", choices=["float32", "float64"], help="training precision (default: the problem's)")
     p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM)")
-    p.add_argument("--activation", choices=["tanh", "qcfs", "slip"], default="tanh",
-                   help="qcfs / slip: quantization-aware activations for low-latency conversion (seed 004)")
+    p.add_argument("--activation", choices=["tanh", "qcfs", "slip", "bitserial"], default="tanh",
+                   help="qcfs / slip: quantization-aware activations for low-latency conversion (seed 004); "
+                        "bitserial: B-bit QCFS for error-free bit-serial conversion (seed 003)")
     p.add_argument("--levels", type=int, default=4, help="qcfs/slip: quasi-latency N")
     p.add_argument("--slope", type=float, default=0.2, help="slip: slope c in [0, 1]")
-    p.add_argument("--init-from", help="qcfs/slip: start from this tanh checkpoint's weights (fine-tuning)")
+    p.add_argument("--bits", type=int, default=4, help="bitserial: bits B per activation (= time steps per layer)")
+    p.add_argument("--shape", choices=["linear", "tanh"], default="tanh",
+                   help="bitserial: QCFS clip (linear, seed 003) or tanh rounded to B bits")
+    p.add_argument("--sparsity", type=float, default=0.0,
+                   help="bitserial: weight of the one-bit (spike) sparsity regularizer, seed 003 eq. (11)")
+    p.add_argument("--init-from", help="qcfs/slip/bitserial: start from this tanh checkpoint's weights (fine-tuning)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_train)
 

@@ -105,7 +105,7 @@ def test_quantized_close_to_float_and_calibration_helps(small_snn):
 
 
 def test_signed_if_layers_load_with_the_netx_extension(small_signed_file):
-    from loihi_pinn.runtime.signed_if import Network
+    from loihi_pinn.runtime.netx_ext import Network
     path, qnet, _ = small_signed_file
     net = Network(str(path), **read_model_card(path)["netx_args"])
     assert [type(l.neuron).__name__ for l in net.layers] == ["SignedIF", "SignedIF", "LIF"]

@@ -146,6 +146,9 @@ def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = 
         raise InputError(f"unknown calibration {mode!r}; choose one of: {', '.join(MODES)}")
     if objective not in OBJECTIVES:
         raise InputError(f"unknown calibration objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
+    if net.model.two_phase and mode != "none":
+        raise InputError("bit-serial conversion has no conversion error to calibrate away (it equals its B-bit "
+                         "source network); use --calibration none")
     net.metadata["calibration"] = mode
     if mode == "none":
         return net

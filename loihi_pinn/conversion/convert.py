@@ -8,6 +8,10 @@ Which neurons realize a hidden activation f:
 | tanh, sin | one signed neuron (ClipFloor ~ f, seed 000) | +/- pair (clip ~ f) | K-piece PWL of f |
 | slip (QCFS, SlipReLU) | one signed neuron, theta and v(0) = delta theta from training (seed 004) | - | - |
 
+and ``bitserial`` neurons realize a B-bit activation exactly at T = B (seed 003): a network
+trained with the ``bitserial`` activation brings its level table; a tanh network is converted
+as tanh rounded to T bits (no training; ``BitSerialQCFS(shape="tanh")``).
+
 Thresholds: theta_l is the ``percentile`` of the ideal neuron outputs of layer l on the
 calibration points (seed 000 / Li et al.: a percentile rather than the max, robust to outliers);
 a SlipReLU layer brings its trained theta.
@@ -22,7 +26,7 @@ import torch
 from torch import nn
 
 from loihi_pinn.errors import InputError
-from loihi_pinn.models import PINN, SlipReLU, describe_mlp
+from loihi_pinn.models import PINN, BitSerialQCFS, SlipReLU, describe_mlp
 from loihi_pinn.models.mlp import ACTIVATIONS
 
 from .expansion import IDENTITY_PAIR, SINGLE, Expansion, exact_relu_form, pwl_expansion
@@ -71,6 +75,12 @@ class Realization(NamedTuple):
 def choose_realization(neuron: str, activation: str, negative_slope, z: torch.Tensor,
                        pieces: int) -> Realization:
     """The realization of a hidden layer with pre-activations ``z`` on calibration data."""
+    if (neuron == "bitserial") != (activation == "bitserial") and not (neuron == "bitserial" and activation == "tanh"):
+        raise InputError("the bit-serial neuron runs B-bit activations: convert a network trained with "
+                         "--activation bitserial, or a tanh network (rounded to T bits), with --neuron bitserial; "
+                         "bit-serial networks convert only with --neuron bitserial")
+    if neuron == "bitserial":
+        return Realization(SINGLE, signed=True, encodes_activation=True)
     exact = exact_relu_form(activation, negative_slope)
     if exact is not None:
         return Realization(exact, signed=False, encodes_activation=False)
@@ -97,6 +107,16 @@ def ideal_neuron_outputs(realization: Realization, z: torch.Tensor, f_z: torch.T
     return inputs if realization.signed else torch.relu(inputs)
 
 
+def _bitserial_layer(weight: torch.Tensor, bias: torch.Tensor, act: nn.Module, timesteps: int) -> SpikingLayer:
+    """A bit-serial layer running ``act`` (a trained B-bit activation, or tanh rounded to T bits)."""
+    if not isinstance(act, BitSerialQCFS):
+        act = BitSerialQCFS(timesteps, shape="tanh")
+    if act.bits != timesteps:
+        raise InputError(f"this network's activations have {act.bits} bits: the bit-serial neuron sends them "
+                         f"in T = {act.bits} steps (convert with --timesteps {act.bits}, or train with --bits {timesteps})")
+    return SpikingLayer(weight, bias, SINGLE, act.scale, signed=True, levels=act.thresholds(weight.dtype))
+
+
 def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.ndarray, *,
             percentile: float = 99.9, pieces: int = 8, delta_fraction: float = 1e-3,
             metadata: dict | None = None) -> SpikingNetwork:
@@ -116,6 +136,9 @@ def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.nda
     for lin, act, z, u in zip(linears[:-1], activations, zs, us):
         realization = choose_realization(neuron, arch["activation"], arch["negative_slope"], z, pieces)
         weight, bias = lin.weight.detach().clone(), lin.bias.detach().clone()
+        if neuron == "bitserial":
+            layers.append(_bitserial_layer(weight, bias, act, timesteps))
+            continue
         if isinstance(act, SlipReLU):             # trained threshold, v(0) = delta * theta (seed 004, Thm. 1)
             theta = float(act.theta.detach().abs())
             layers.append(SpikingLayer(weight, bias, realization.expansion, theta,

@@ -3,6 +3,11 @@
 A whole layer is run for all T steps at once: its input currents ``(T, batch, neurons)`` come
 from one matrix product, then the neuron recurrence runs over T. The readout's output is its
 accumulated potential divided by T. Points are processed in chunks to bound memory.
+
+A bit-serial layer (two-phase) accumulates its T input steps first; the spike it sends at step
+t carries bit t of its level, worth 2^(T - t) levels, so its decoded output at that step is
+T * 2^(T - t) * level value * spike, and the mean over T steps - what the next layer and the
+readout take - is exactly the level's value.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import torch
 from loihi_pinn.problems.base import as_points
 
 from .network import SpikingLayer, SpikingNetwork
-from .neurons import NeuronModel
+from .neurons import NeuronModel, bitserial_spikes
 
 
 @dataclass
@@ -69,6 +74,8 @@ def run_hidden_layer(layer: SpikingLayer, model: NeuronModel, inputs: torch.Tens
     T and batch; None with ``surrogate=True``, where only the outputs are wanted).
     """
     currents = layer_currents(layer, inputs)                       # (T, B, n, P)
+    if model.two_phase:
+        return _run_bitserial_layer(layer, currents)
     _, _, coeff = layer.expansion.tensors(currents.dtype)
     state = (layer.v0 if v0 is None else v0).to(currents.dtype).expand_as(currents[0]).clone()
     y_prev = torch.zeros_like(currents[0])
@@ -80,6 +87,16 @@ def run_hidden_layer(layer: SpikingLayer, model: NeuronModel, inputs: torch.Tens
             sent += model.spikes(y, y_prev).sum(0)
             y_prev = y
     return torch.stack(outputs), None if surrogate else sent.reshape(-1)
+
+
+def _run_bitserial_layer(layer: SpikingLayer, currents: torch.Tensor):
+    """Bit-serial hidden layer: potential = the mean of the T input currents (each already
+    weighted by its bit's place), then its B = T bits as decoded outputs (see module doc)."""
+    steps = currents.shape[0]
+    spikes = bitserial_spikes(currents.mean(0)[..., 0], layer.levels, steps)     # (T, B, n)
+    place = torch.tensor([steps * 2.0 ** (steps - 1 - t) for t in range(steps)], dtype=currents.dtype)
+    outputs = layer.threshold * place[:, None, None] * spikes
+    return outputs, (spikes != 0).sum((0, 1)).reshape(-1)
 
 
 def readout(layer: SpikingLayer, inputs: torch.Tensor) -> torch.Tensor:
@@ -113,8 +130,8 @@ def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk:
     for start in range(0, len(x_all), chunk):
         x = x_all[start:start + chunk]
         chunk_stats = SpikeStats(T, points=len(x))
-        # the analog input is sent every step by rate models, once by graded (delta) models
-        input_steps = 1 if net.model.graded else T
+        # the analog input is sent every step by rate models, once by graded (delta) and bit-serial ones
+        input_steps = 1 if net.model.graded or net.model.two_phase else T
         chunk_stats.input_messages = len(x) * net.d_in * input_steps
         chunk_stats.synops = chunk_stats.input_messages * net.layers[0].neurons
         values = _expand_input(x, steps)

@@ -29,7 +29,9 @@ class SpikingLayer:
     """``weight`` ``(n_out, n_in)``, ``bias`` ``(n_out,)``; hidden layers also have ``expansion``,
     ``threshold`` (theta for IF, the delta threshold for sigma-delta; same units as the
     activation), ``v0`` ``(n_out, P)``, the initial membrane potential per neuron, and
-    ``signed``: whether signed-IF neurons may fire negative spikes (False for ReLU pieces)."""
+    ``signed``: whether signed-IF neurons may fire negative spikes (False for ReLU pieces).
+    Bit-serial layers keep their level table in ``levels`` ``(2^B - 1,)`` (the thresholds
+    tau_k, in units of the pre-activation) and the value of one level in ``threshold``."""
 
     weight: torch.Tensor
     bias: torch.Tensor
@@ -37,6 +39,7 @@ class SpikingLayer:
     threshold: float = math.inf
     v0: torch.Tensor | None = None
     signed: bool = True
+    levels: torch.Tensor | None = None
 
     def __post_init__(self):
         if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[0],):
@@ -140,6 +143,7 @@ class SpikingNetwork:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         layers = [{"weight": l.weight, "bias": l.bias, "threshold": l.threshold, "v0": l.v0, "signed": l.signed,
+                   "levels": l.levels,
                    "expansion": None if l.expansion is None else l.expansion.to_dict()} for l in self.layers]
         torch.save({"format": FORMAT, "version": VERSION, "neuron": self.neuron, "timesteps": self.timesteps,
                     "lower": list(self.lower), "upper": list(self.upper), "layers": layers,
@@ -154,6 +158,6 @@ class SpikingNetwork:
             raise InputError(f"{path} is not a converted loihi-pinn network (format must be {FORMAT!r})")
         layers = [SpikingLayer(l["weight"], l["bias"],
                                None if l["expansion"] is None else Expansion.from_dict(l["expansion"]),
-                               l["threshold"], l["v0"], l["signed"]) for l in blob["layers"]]
+                               l["threshold"], l["v0"], l["signed"], l.get("levels")) for l in blob["layers"]]
         return cls(blob["neuron"], blob["timesteps"], layers, blob["lower"], blob["upper"],
                    json.loads(blob["metadata"]))

@@ -9,6 +9,11 @@ threshold ``theta`` (scalar) and a per-neuron initial potential ``v0`` ``(neuron
 | ``signed_if``   | {-1, 0, +1} | theta * spike | ClipFloor: theta * clip(trunc(T i / theta) / T, -1, 1) for v0 = 0 (seed 000) |
 | ``if_hard``     | {0, 1}      | theta * spike | theta / ceil(theta / i) for 0 < i <= theta (Loihi CUBA, du = 4095, dv = 0) |
 | ``sigma_delta`` | graded      | reconstructed relu(i): changes only by deltas >= theta | relu(i) within theta (Loihi 2 SDNN) |
+| ``bitserial``   | {-1, 0, +1} | the bits of a B-bit level, most significant first | exact: the B-bit activation at T = B (seed 003) |
+
+The bit-serial neuron is two-phase: it accumulates its input over the T steps before it fires
+(step t's input weighted 2^(T - t), the place of the bit it carries), then sends the B = T bits
+of its level (``bitserial_spikes``), so it has no per-step ``step``.
 
 ``step(i, v, theta, surrogate, signed)`` with ``surrogate=True`` gives spikes a straight-through
 gradient (boxcar of width theta around the threshold), used by calibration; ``signed`` matters
@@ -64,16 +69,36 @@ def sigma_delta_step(i, y, theta, surrogate=False, signed=False):
     return y_new, y_new
 
 
+def bitserial_spikes(u: torch.Tensor, thresholds: torch.Tensor, bits: int) -> torch.Tensor:
+    """Spikes ``(bits, *u.shape)`` in {-1, 0, +1} of bit-serial neurons with accumulated
+    potentials ``u``: the bits of m = #{k : |u| >= thresholds[k-1]}, most significant first,
+    each with the sign of u. Bit t is one comparison, |u| >= tau at the midpoint of the levels
+    still possible (a binary search); for seed 003's table tau_k = theta (k - delta) / 2^B it is
+    its ladder: fire when the remainder reaches theta / 2^t, then subtract theta / 2^t."""
+    if thresholds.shape != (2 ** bits - 1,):
+        raise InputError(f"a {bits}-bit neuron needs {2 ** bits - 1} thresholds, got {tuple(thresholds.shape)}")
+    magnitude, sign = u.abs(), torch.sign(u)
+    level = torch.zeros(u.shape, dtype=torch.long)
+    spikes = []
+    for t in range(bits):
+        candidate = level + 2 ** (bits - 1 - t)
+        bit = magnitude >= thresholds.to(u.dtype)[candidate - 1]
+        level = torch.where(bit, candidate, level)
+        spikes.append(sign * bit.to(u.dtype))
+    return torch.stack(spikes)
+
+
 @dataclass(frozen=True)
 class NeuronModel:
     """A registered neuron model: its step, how it is expanded per unit, how it is read."""
 
     name: str
-    step: Callable
+    step: Callable | None
     description: str
     signed: bool                 # carries a signed value per neuron (no population split needed)
     graded: bool                 # spike payload is graded (sigma-delta) rather than +-theta
     loihi_native: bool           # runs on Loihi 2 with stock microcode (netx type exists)
+    two_phase: bool = False      # accumulates all T steps, then fires (bit-serial): no per-step ``step``
 
     def spikes(self, y: torch.Tensor, y_prev: torch.Tensor) -> torch.Tensor:
         """Boolean mask of neurons that sent a message this step, shape of ``y``."""
@@ -90,6 +115,9 @@ NEURON_MODELS: dict[str, NeuronModel] = {
     "sigma_delta": NeuronModel("sigma_delta", sigma_delta_step,
                                "sigma-delta ReLU, graded spikes, PWL expansion of the activation (Loihi 2 SDNN)",
                                signed=False, graded=True, loihi_native=True),
+    "bitserial": NeuronModel("bitserial", None,
+                             "bit-serial, accumulate then send B bits MSB first, ternary spikes (seed 003)",
+                             signed=True, graded=False, loihi_native=False, two_phase=True),
 }
 
 

@@ -7,8 +7,10 @@ Layout (lava-dl 0.6.0 ``netx/hdf5.py``): ``layer/0`` is the input (``type`` "inp
 ``neuron/{type = SDNN, vThMant}``; the readout also has ``neuron/sigma_output``. IF-hard-reset
 networks use ``neuron/{type = CUBA, iDecay = 4096, vDecay = 0, vThMant, refDelay}`` (netx: du =
 4095, dv = 0) and keep calibrated initial potentials in ``neuron/v0``, which netx ignores.
-Seed 000's signed IF layers have ``neuron/type = SIGNED_IF`` and ``neuron/signed``; they load
-with ``loihi_pinn.runtime.signed_if.Network``, netx extended by that one neuron type. The model
+Seed 000's signed IF layers have ``neuron/type = SIGNED_IF`` and ``neuron/signed``; seed 003's
+bit-serial layers (readout included) ``neuron/type = BITSERIAL`` with ``neuron/{levels, bits,
+start, accumulate, interval, readout}`` (``loihi/bitserial.py``); both load with
+``loihi_pinn.runtime.netx_ext.Network``, netx extended by these neuron types. The model
 card is a JSON string in the root attribute ``loihi_pinn_model_card``, which netx never reads.
 netx must load these files with ``NETX_ARGS`` (skip the input layer, 24-bit input messages,
 ``spike_exp = 0``); the model card records them.
@@ -23,10 +25,12 @@ import numpy as np
 
 from loihi_pinn.errors import InputError
 from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork
+from loihi_pinn.loihi.bitserial import schedule
 from loihi_pinn.loihi.fixed_point import NETX_ARGS
 
 CARD_ATTR = "loihi_pinn_model_card"
-NETX_TYPES = {"sigma_delta": "SDNN", "if_hard": "CUBA", "signed_if": "SIGNED_IF"}   # hidden layers
+NETX_TYPES = {"sigma_delta": "SDNN", "if_hard": "CUBA", "signed_if": "SIGNED_IF", "bitserial": "BITSERIAL"}  # hidden
+CUSTOM = ("signed_if", "bitserial")             # our own neuron types: runtime/netx_ext.Network loads them
 FORMAT = "loihi-pinn-netx"
 SUFFIX = ".net"
 
@@ -42,10 +46,12 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
     sdnn = qnet.neuron == "sigma_delta"
     card = {"format": FORMAT, "version": 1, "neuron": qnet.neuron, "timesteps": qnet.timesteps,
             "netx_args": NETX_ARGS if sdnn else {"skip_layers": 1, "input_message_bits": 24},
-            "netx_loader": ("loihi_pinn.runtime.signed_if.Network (SIGNED_IF layers; CPU simulator only)"
-                            if qnet.neuron == "signed_if" else "lava.lib.dl.netx.hdf5.Network"),
+            "netx_loader": (f"loihi_pinn.runtime.netx_ext.Network ({NETX_TYPES[qnet.neuron]} layers; CPU simulator only)"
+                            if qnet.neuron in CUSTOM else "lava.lib.dl.netx.hdf5.Network"),
             "encoding": ("input messages round(x_normalized * input_scale), sent once; "
                          "output = readout sigma / output_scale + output_offset") if sdnn else
+                        ("input messages round(x_normalized * input_scale), sent once; output = readout u after "
+                         "steps_per_inference steps / output_scale + output_offset") if qnet.neuron == "bitserial" else
                         ("input messages round(x_normalized * input_scale), sent every step; output = readout v "
                          "after steps_per_inference steps / output_scale + output_offset; initial v from neuron/v0"),
             "input_scale": qnet.input_scale, "output_scale": qnet.output_scale,
@@ -70,6 +76,14 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
                 _string(g, "neuron/type", "SDNN")
                 if l.readout:
                     g.create_dataset("neuron/sigma_output", data=True)
+            elif qnet.neuron == "bitserial":                      # our process (runtime/bitserial.py)
+                _string(g, "neuron/type", NETX_TYPES["bitserial"])
+                start, accumulate = schedule(qnet.timesteps, len(qnet.layers))[i - 1]
+                levels = l.levels if l.levels is not None else np.zeros(2 ** qnet.timesteps - 1, np.int64)
+                g.create_dataset("neuron/levels", data=levels.astype(np.int32))
+                for key, value in (("bits", qnet.timesteps), ("start", start), ("accumulate", accumulate),
+                                   ("interval", qnet.steps), ("readout", int(l.readout))):
+                    g.create_dataset(f"neuron/{key}", data=value)
             elif qnet.neuron == "signed_if" and not l.readout:    # our process (runtime/signed_if.py)
                 _string(g, "neuron/type", NETX_TYPES["signed_if"])
                 g.create_dataset("neuron/signed", data=int(l.signed))
@@ -132,14 +146,17 @@ def read_netx(path) -> QuantizedNetwork:
                     expected = "CUBA"                             # the integrating readout
                 if kind != expected:
                     raise InputError(f"{path}: layer {i} has neuron type {kind!r}, the model card says "
-                                     f"{card.get('neuron')!r}; loihi-pinn runs SDNN and CUBA networks it exported")
+                                     f"{card.get('neuron')!r}; loihi-pinn runs the networks it exported")
                 readout = "sigma_output" in g["neuron"] if kind == "SDNN" else last
+                levels = None
+                if kind == "BITSERIAL" and not last:
+                    levels = _integers(g["neuron/levels"][()], f"layer {i} thresholds", path)
                 v0 = _integers(g["neuron/v0"][()], f"layer {i} v0", path) if "v0" in g["neuron"] else None
                 weight = _integers(g["weight"][()], f"layer {i} weight", path)
                 bias = _integers(g["bias"][()], f"layer {i} bias", path) if "bias" in g else np.zeros(len(weight), np.int64)
                 signed = bool(g["neuron/signed"][()]) if "signed" in g["neuron"] else False
                 layers.append(FixedPointLayer(weight, bias, int(g["neuron/vThMant"][()]), readout=readout, v0=v0,
-                                              signed=signed))
+                                              signed=signed, levels=levels))
     except (KeyError, OSError) as err:
         raise InputError(f"{path}: malformed netx layout ({err}); re-export the network") from None
     meta = {k: v for k, v in card.items() if k not in {

@@ -66,8 +66,8 @@ class FixedPointLayer:
     """One netx dense layer: file ``weight`` ``(n_out, n_in)`` and ``bias`` ``(n_out,)``
     (integers; bias in units of 2^PARAM_SHIFT state for SDNN, 2^6 for CUBA), threshold ``vth``
     (the delta threshold for SDNN, the firing threshold mantissa for CUBA), whether it is the
-    readout, (IF models) the initial potentials ``v0`` ``(n_out,)`` and (signed IF) whether the
-    neurons fire negative spikes."""
+    readout, (IF models) the initial potentials ``v0`` ``(n_out,)``, (signed IF) whether the
+    neurons fire negative spikes and (bit-serial) the threshold table ``levels`` ``(2^B - 1,)``."""
 
     weight: np.ndarray
     bias: np.ndarray
@@ -75,6 +75,7 @@ class FixedPointLayer:
     readout: bool = False
     v0: np.ndarray | None = None
     signed: bool = False            # signed IF only: fires negative spikes too
+    levels: np.ndarray | None = None   # bit-serial only: increasing integer thresholds
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=np.int64)
@@ -90,6 +91,14 @@ class FixedPointLayer:
             self.v0 = np.asarray(self.v0, dtype=np.int64)
             if self.v0.shape != (self.size,):
                 raise InputError(f"v0 must have shape ({self.size},), got {self.v0.shape}")
+        if self.levels is not None:
+            self.levels = np.asarray(self.levels, dtype=np.int64)
+            bits = np.log2(len(self.levels) + 1)
+            if self.levels.ndim != 1 or bits != int(bits) or np.any(np.diff(self.levels) <= 0):
+                raise InputError(f"a bit-serial threshold table must hold 2^B - 1 increasing integers, got "
+                                 f"{len(self.levels)} values")
+            if np.abs(self.levels).max(initial=0) >= STATE_LIMIT:
+                raise InputError("bit-serial thresholds exceed the 24-bit state")
 
     @property
     def size(self) -> int:

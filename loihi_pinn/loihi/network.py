@@ -8,10 +8,11 @@ import numpy as np
 from loihi_pinn.errors import InputError
 from loihi_pinn.problems.base import as_points
 
+from .bitserial import bitserial_steps, run_bitserial
 from .cuba import cuba_steps, run_cuba
 from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, run_fixed_point
 
-NEURON_KINDS = ("sigma_delta", "if_hard", "signed_if")
+NEURON_KINDS = ("sigma_delta", "if_hard", "signed_if", "bitserial")
 
 
 @dataclass
@@ -19,7 +20,8 @@ class QuantizedNetwork:
     """Integer ``layers`` (the last is the readout) and the model card. ``neuron``: sigma-delta
     (netx SDNN, graded spikes, one inference in ``len(layers) + 1`` steps), ``if_hard`` (netx
     CUBA, binary spikes, rate-coded over ``timesteps``) or ``signed_if`` (seed 000's ternary
-    spikes; our own netx neuron type, simulator only).
+    spikes; our own netx neuron type, simulator only) or ``bitserial`` (seed 003: ``timesteps`` bits
+    per layer, sent most significant first; our own netx neuron type, simulator only).
 
     Encoding: physical points ``(n, d_in)`` are mapped to [-1, 1] with ``lower``/``upper``, then
     sent as integer messages ``round(x * input_scale)``. Decoding: output = readout sigma /
@@ -33,7 +35,7 @@ class QuantizedNetwork:
     lower: list[float]
     upper: list[float]
     metadata: dict = field(default_factory=dict)
-    neuron: str = "sigma_delta"          # or "if_hard" / "signed_if": rate-coded over ``timesteps``
+    neuron: str = "sigma_delta"          # or "if_hard" / "signed_if" (rate-coded) / "bitserial" over ``timesteps``
     timesteps: int = 1
 
     def __post_init__(self):
@@ -58,12 +60,16 @@ class QuantizedNetwork:
     @property
     def steps(self) -> int:
         """Time steps per inference: one per Dense (each delays a step) plus the input step."""
+        if self.neuron == "bitserial":
+            return bitserial_steps(self.timesteps, len(self.layers))
         return len(self.layers) + 1 if self.neuron == "sigma_delta" else cuba_steps(self.timesteps, len(self.layers))
 
     def run_integers(self, messages: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
         """Readout integers ``(n, d_out)`` and activity for input messages ``(n, d_in)``."""
         if self.neuron == "sigma_delta":
             return run_fixed_point(self.layers, messages, keep_states=keep_states)
+        if self.neuron == "bitserial":
+            return run_bitserial(self.layers, messages, self.timesteps, keep_states=keep_states)
         return run_cuba(self.layers, messages, self.timesteps, neuron=self.neuron, keep_states=keep_states)
 
     def encode(self, points) -> np.ndarray:
@@ -77,7 +83,8 @@ class QuantizedNetwork:
         return msg
 
     def decode(self, sigma: np.ndarray) -> np.ndarray:
-        """Physical outputs ``(n, d_out)`` from readout integers ``(n, d_out)`` (SDNN sigma, CUBA v)."""
+        """Physical outputs ``(n, d_out)`` from readout integers ``(n, d_out)`` (SDNN sigma, CUBA v,
+        bit-serial u)."""
         return np.asarray(sigma, dtype=np.float64) / self.output_scale + np.asarray(self.output_offset)
 
     def run(self, points) -> tuple[np.ndarray, FixedPointStats]:

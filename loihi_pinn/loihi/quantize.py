@@ -19,6 +19,7 @@ from loihi_pinn.conversion import SpikingNetwork, emulate
 from loihi_pinn.errors import InputError
 from loihi_pinn.problems.base import as_points
 
+from .bitserial import quantize_bitserial
 from .cuba import ACT_SHIFT
 from .fixed_point import (PARAM_SHIFT, STATE_EXP, STATE_LIMIT, WEIGHT_MAX, WEIGHT_MIN, FixedPointLayer,
                           StateOverflow, lava_weights, run_fixed_point)
@@ -99,14 +100,20 @@ def _file_weights(w: np.ndarray) -> np.ndarray:
 
 
 def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: int = 15) -> QuantizedNetwork:
-    """Quantize a sigma-delta SNN, with ``points`` ``(n, d_in)`` (physical; the calibration
+    """Quantize a sigma-delta (IF: ``quantize_cuba``, bit-serial: ``quantize_bitserial``) SNN, with ``points`` ``(n, d_in)`` (physical; the calibration
     points) setting the scales; ``weight_max`` (<= 254) is the largest hidden-layer file weight
     aimed at, trading weight bits against activation bits. Refuses networks whose dynamic
     range does not fit 24-bit state and checks the result runs without overflow."""
-    if snn.neuron not in ("sigma_delta", "if_hard", "signed_if"):
-        raise InputError(f"no fixed-point form for neuron model {snn.neuron!r}; convert with --neuron sigma_delta")
     if headroom < 1:
         raise InputError(f"headroom must be >= 1 (the state range kept free above the calibration data), got {headroom}")
+    if snn.neuron == "bitserial":
+        x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
+        layers, input_scale, output_scale, offset = quantize_bitserial(snn, x, headroom, round_weights, _file_weights)
+        meta = {**snn.metadata, "quantization": {"headroom": headroom, "timesteps": snn.timesteps}}
+        qnet = QuantizedNetwork(layers, input_scale, output_scale, offset, list(snn.lower), list(snn.upper), meta,
+                                neuron="bitserial", timesteps=snn.timesteps)
+        qnet.run_integers(qnet.encode(points))                   # raises StateOverflow on the calibration data
+        return qnet
     if snn.neuron in ("if_hard", "signed_if"):
         x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
         qnet = quantize_cuba(snn, x, headroom, round_weights, _file_weights)

@@ -11,7 +11,7 @@ from torch import nn
 
 from loihi_pinn.errors import InputError
 
-from .quantized import SlipReLU
+from .quantized import BitSerialQCFS, SlipReLU
 
 
 class Sine(nn.Module):
@@ -24,7 +24,9 @@ class Sine(nn.Module):
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh, "sin": Sine, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "hardtanh": nn.Hardtanh,
     "slip": SlipReLU,                      # QCFS is SlipReLU with slope 0 (models/quantized.py)
+    "bitserial": BitSerialQCFS,            # B-bit QCFS, converted error-free by the bit-serial neuron
 }
+QUANTIZED = ("slip", "bitserial")          # activations with hyper-parameters (``params()``)
 
 
 def activation_name(module: nn.Module) -> str | None:
@@ -36,13 +38,13 @@ def activation_name(module: nn.Module) -> str | None:
 
 
 def make_activation(name: str, negative_slope: float | None = None, params: dict | None = None) -> nn.Module:
-    """An activation module by name; ``params`` are SlipReLU's hyper-parameters."""
+    """An activation module by name; ``params`` are the hyper-parameters of a quantized one."""
     if name not in ACTIVATIONS:
         raise InputError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
     if name == "leaky_relu":
         return nn.LeakyReLU(negative_slope if negative_slope is not None else 0.01)
-    if name == "slip":
-        return SlipReLU(**(params or {}))
+    if name in QUANTIZED:
+        return ACTIVATIONS[name](**(params or {}))
     return ACTIVATIONS[name]()
 
 
@@ -60,7 +62,7 @@ def build_mlp(layer_sizes: list[int], activation: str = "tanh", negative_slope: 
 def describe_mlp(net: nn.Module) -> dict:
     """Check ``net`` has the accepted form and return its architecture
     ``{"layer_sizes": [...], "activation": name, "negative_slope": float | None}`` (plus
-    ``activation_params`` for SlipReLU)."""
+    ``activation_params`` for quantized activations)."""
     if not isinstance(net, nn.Sequential):
         raise InputError(f"expected an nn.Sequential of Linear and activation modules, got "
                          f"{type(net).__name__}; rebuild it as nn.Sequential(Linear, Tanh, ..., Linear)")
@@ -78,7 +80,7 @@ def describe_mlp(net: nn.Module) -> dict:
             if name is None:
                 raise InputError(f"module {i} ({type(m).__name__}) is not a supported activation; "
                                  f"supported: {', '.join(c.__name__ for c in ACTIVATIONS.values())}")
-            extra = tuple(sorted(m.params().items())) if isinstance(m, SlipReLU) else None
+            extra = tuple(sorted(m.params().items())) if name in QUANTIZED else None
             acts.append((name, getattr(m, "negative_slope", None), extra))
         if expect_linear:
             if sizes and m.in_features != sizes[-1]:

@@ -6,7 +6,9 @@ step, the readout is read (``lava.proc.io.sink.Read``) at its ``steps``-th, and 
 the extra, idle step every neuron state is written back to zero by ``lava.proc.io.reset.Reset``
 processes in the run loop. Rate-coded IF: an inference occupies ``steps`` steps and each layer's
 potential is set to its v0 (our ``ResetTo``) at the end of the step before its input arrives, as
-the emulator does (``loihi/cuba.py``), which also discards what the previous point left. Each
+the emulator does (``loihi/cuba.py``), which also discards what the previous point left.
+Bit-serial: the input is sent once at the first of an inference's ``steps`` and the neurons clear
+their own potentials at the start of their windows (``loihi/bitserial.py``): no reset processes. Each
 point is thus an independent inference, exactly as the fixed-point emulator computes it, with
 no host round trip between points (Var.set from the host costs ~15 us per element). Several copies of the network can sit side by side
 (block-diagonal weights, Lava Sparse synapses). The runtime is stopped on every path.
@@ -34,7 +36,7 @@ PROGRESS_CHUNKS = 20                                 # run() calls, for the prog
 def tile(qnet: QuantizedNetwork, copies: int) -> QuantizedNetwork:
     """``copies`` independent copies of ``qnet`` as one network with block-diagonal layers."""
     layers = [FixedPointLayer(block_diag(*[l.weight] * copies), np.tile(l.bias, copies), l.vth, l.readout,
-                              None if l.v0 is None else np.tile(l.v0, copies), l.signed) for l in qnet.layers]
+                              None if l.v0 is None else np.tile(l.v0, copies), l.signed, l.levels) for l in qnet.layers]
     return QuantizedNetwork(layers, qnet.input_scale, qnet.output_scale, list(qnet.output_offset) * copies,
                             list(qnet.lower) * copies, list(qnet.upper) * copies, qnet.metadata, qnet.neuron,
                             qnet.timesteps)
@@ -72,6 +74,8 @@ def _resets(net, qnet: QuantizedNetwork, copies: int, interval: int) -> list:
 
     from .reset import ResetTo
     neurons = [layer.neuron for layer in net.layers]
+    if qnet.neuron == "bitserial":                               # the neurons clear themselves
+        return []
     if qnet.neuron == "sigma_delta":                             # after the idle step; Dense buffers are empty
         targets = [getattr(n, name) for n in neurons[:-1] for name in SIGMA_DELTA_STATE] + [neurons[-1].sigma]
         resets = [Reset(reset_value=0, interval=interval, offset=interval - 1) for _ in targets]
@@ -96,16 +100,17 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
     padded = np.zeros((batches * copies, qnet.d_in), np.int64)
     padded[:n] = messages
     sdnn = qnet.neuron == "sigma_delta"
+    once = sdnn or qnet.neuron == "bitserial"                    # input sent at the first step only
     interval = qnet.steps + 1 if sdnn else qnet.steps
     with tempfile.TemporaryDirectory() as tmp:
         path = write_netx(tile(qnet, copies), Path(tmp) / "tiled.net")
         args = NETX_ARGS if sdnn else {k: v for k, v in NETX_ARGS.items() if k != "spike_exp"}
-        if qnet.neuron == "signed_if":
-            from .signed_if import Network
+        if qnet.neuron in ("signed_if", "bitserial"):
+            from .netx_ext import Network
         else:
             Network = netx.hdf5.Network
         net = Network(str(path), **args, sparse_fc_layer=copies > 1)
-        source = RingBuffer(data=_stream(padded, copies, interval, not sdnn))
+        source = RingBuffer(data=_stream(padded, copies, interval, not once))
         if backend == "loihi2":       # Python source -> neuro cores, as in lava-dl's PilotNet tutorials
             from lava.proc import embedded_io as eio    # ships with lava-loihi
             adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=NETX_ARGS["input_message_bits"])
@@ -115,7 +120,7 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
             source.s_out.connect(net.inp)
         readout = net.layers[-1].neuron
         reader = Read(buffer=batches, interval=interval, offset=qnet.steps - 1)
-        reader.connect_var(readout.sigma if sdnn else readout.v)
+        reader.connect_var(readout.sigma if sdnn else readout.u if qnet.neuron == "bitserial" else readout.v)
         _resets(net, qnet, copies, interval)            # connected to the states: part of the graph
         config = run_config(backend)
         warnings.filterwarnings("ignore", message="Cannot import module", category=UserWarning)  # Lava's model search

@@ -73,9 +73,10 @@ class Runner:
         self.network = read_netx(path)
         import_netx()              # Lava's weight utilities serve every backend: import before timing
         if backend == "loihi2":
-            if self.network.neuron == "signed_if":
-                raise HardwareUnavailable("the signed IF neuron (seed 000) has no Loihi 2 microcode in lava-loihi; "
-                                          "it runs on backend='lava-sim' only (or export --neuron sigma_delta)")
+            custom = {"signed_if": "the signed IF neuron (seed 000)", "bitserial": "the bit-serial neuron (seed 003)"}
+            if self.network.neuron in custom:
+                raise HardwareUnavailable(f"{custom[self.network.neuron]} needs custom microcode that lava-loihi does "
+                                          f"not ship; it runs on backend='lava-sim' only (or export --neuron sigma_delta)")
             check_loihi2_available()
         self.stats = RunStats(backend)
 

@@ -8,8 +8,7 @@ a ``SignedIF`` process with a ``fixed_pt`` model whose integer dynamics are thos
     s = +1 if v >= vth << 6, -1 if v <= -(vth << 6) (only where signed), else 0;  v -= s * (vth << 6)
 
 The spikes are sent as 2-bit graded messages so the next Dense multiplies them with their sign.
-``Network`` is ``lava.lib.dl.netx.hdf5.Network`` that also understands layers with
-``neuron/type = SIGNED_IF`` (everything else is stock netx).
+``runtime/netx_ext.Network`` loads layers with ``neuron/type = SIGNED_IF`` into it.
 """
 from __future__ import annotations
 
@@ -17,9 +16,8 @@ import numpy as np
 
 from loihi_pinn.loihi.lava_env import import_netx
 
-netx = import_netx()
+import_netx()
 
-from lava.lib.dl.netx.blocks.models import AbstractPyBlockModel  # noqa: E402
 from lava.magma.core.decorator import implements, requires, tag  # noqa: E402
 from lava.magma.core.model.py.model import PyLoihiProcessModel  # noqa: E402
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort  # noqa: E402
@@ -80,29 +78,7 @@ class PySignedIFModelFixed(PyLoihiProcessModel):
         self.s_out.send(spikes.astype(np.int32))
 
 
-def _signed_if_params(neuron_config) -> dict:
+def signed_if_params(neuron_config) -> dict:
+    """netx neuron parameters of a ``SIGNED_IF`` layer."""
     return {"neuron_proc": SignedIF, "bias_key": "bias_mant", "vth": int(neuron_config["vThMant"]),
             "signed": int(neuron_config.f["signed"][()]), "num_message_bits": MESSAGE_BITS}
-
-
-class Network(netx.hdf5.Network):
-    """``netx.hdf5.Network`` that also builds ``SIGNED_IF`` layers (same arguments)."""
-
-    def __init__(self, *args, **kwargs):
-        stock = netx.hdf5.Network.get_neuron_params
-
-        def neuron_params(neuron_config, *a, **k):
-            if neuron_config["type"] == NETX_TYPE:
-                return _signed_if_params(neuron_config)
-            return stock(neuron_config, *a, **k)
-
-        netx.hdf5.Network.get_neuron_params = staticmethod(neuron_params)   # netx calls it by class name
-        try:
-            super().__init__(*args, **kwargs)
-        finally:
-            netx.hdf5.Network.get_neuron_params = staticmethod(stock)
-
-
-@implements(proc=Network, protocol=LoihiProtocol)
-class PyNetworkModel(AbstractPyBlockModel):
-    """The extended network is a sub-process model, like netx's own."""

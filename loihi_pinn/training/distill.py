@@ -6,6 +6,8 @@ be evaluated on it, and autograd has nothing to differentiate. So the quantized 
 the trained tanh PINN's solution instead: Adam on the mean squared difference to the teacher at
 uniformly resampled points of the domain, through the straight-through gradient of seed 004
 (section 4.3). The teacher carries the physics; the student learns to carry it in few levels.
+With ``sparsity`` lambda > 0, bit-serial (B-bit QCFS) students also pay lambda times the fraction
+of one-bits in their hidden activations (seed 003, eq. 11; the bits are the spikes they will send).
 """
 from __future__ import annotations
 
@@ -15,26 +17,28 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from loihi_pinn.models import PINN
+from loihi_pinn.models import PINN, BitSerialQCFS
 from loihi_pinn.problems import Problem
 
 
 @dataclass
 class DistillConfig:
     """Adam ``steps`` at learning rate ``lr`` (exponential decay to ``lr * final_lr_ratio``),
-    ``batch`` points resampled every step, ``seed``."""
+    ``batch`` points resampled every step, ``seed``; ``sparsity``: weight lambda of the
+    bit-sparsity regularizer (bit-serial students only)."""
 
     steps: int = 3000
-    lr: float = 1e-3
+    lr: float = 5e-3
     final_lr_ratio: float = 0.05
     batch: int = 4096
     seed: int = 0
+    sparsity: float = 0.0
 
 
 @dataclass
 class DistillResult:
     config: dict
-    history: list[dict] = field(default_factory=list)      # {"step", "phase", "total"} every 50 steps
+    history: list[dict] = field(default_factory=list)      # {"step", "phase", "total", "one_bits"} every 50 steps
     seconds: float = 0.0
 
     @property
@@ -44,6 +48,17 @@ class DistillResult:
     def to_dict(self) -> dict:
         return {"method": "distillation from the tanh PINN", "config": self.config,
                 "final_losses": self.final_losses, "seconds": self.seconds}
+
+
+def forward_with_bits(student: PINN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The student's output ``(n, d_out)`` and the mean fraction of one-bits of its bit-serial
+    layers' activations (None if it has none), with the surrogate gradient of seed 003."""
+    h, fractions = student.normalize(x), []
+    for module in student.net:
+        if isinstance(module, BitSerialQCFS):
+            fractions.append(module.one_bit_fraction(h))
+        h = module(h)
+    return h, torch.stack(fractions).mean() if fractions else None
 
 
 def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfig, *,
@@ -62,12 +77,16 @@ def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfi
         x = lower + (upper - lower) * torch.rand(config.batch, problem.d_in, generator=generator)
         with torch.no_grad():
             target = teacher(x)
-        loss = torch.mean((student(x) - target) ** 2)
+        out, one_bits = forward_with_bits(student, x)
+        loss = torch.mean((out - target) ** 2)
+        if config.sparsity and one_bits is not None:
+            loss = loss + config.sparsity * one_bits
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         scheduler.step()
         if step % 50 == 0 or step == config.steps - 1:
-            result.history.append({"step": step, "phase": "adam", "total": float(loss)})
+            result.history.append({"step": step, "phase": "adam", "total": float(loss),
+                                   **({} if one_bits is None else {"one_bits": float(one_bits)})})
     result.seconds = time.perf_counter() - start
     return result

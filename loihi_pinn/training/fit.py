@@ -41,12 +41,13 @@ def fit(problem: Problem, config: TrainConfig, out, *, net: torch.nn.Sequential 
 
 
 def fit_quantized(problem: Problem, teacher: PINN, params: dict, config: DistillConfig, out, *,
-                  command: str | None = None, progress: bool = True) -> tuple[Path, dict]:
-    """A QCFS/SlipReLU copy of ``teacher`` (same layers, its weights as the start, thresholds 1),
-    fine-tuned by distillation (``distill.py``) and saved to ``out``. Returns (checkpoint folder,
-    error report on the evaluation grid)."""
+                  activation: str = "slip", command: str | None = None, progress: bool = True) -> tuple[Path, dict]:
+    """A copy of ``teacher`` with quantized ``activation`` (``slip``: QCFS/SlipReLU, ``bitserial``:
+    B-bit QCFS) of hyper-parameters ``params`` (same layers, its weights as the start, thresholds
+    1), fine-tuned by distillation (``distill.py``) and saved to ``out``. Returns (checkpoint
+    folder, error report on the evaluation grid)."""
     sizes = teacher.architecture["layer_sizes"]
-    student = PINN(build_mlp(sizes, "slip", params=params), problem.lower, problem.upper)
+    student = PINN(build_mlp(sizes, activation, params=params), problem.lower, problem.upper)
     linears = [m for m in student.net if isinstance(m, torch.nn.Linear)]
     for target, source in zip(linears, (m for m in teacher.net if isinstance(m, torch.nn.Linear))):
         target.load_state_dict(source.state_dict())
