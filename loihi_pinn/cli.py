@@ -175,10 +175,22 @@ def _print_snn_report(net, report: dict) -> None:
           f"= {report['synops_over_macs']:.2f} x the ANN's {report['ann_macs_per_point']} MACs")
 
 
+NEURON_ALIASES = {"qcfs-if": "signed_if"}     # QCFS/SlipReLU networks run on the signed IF neuron, v(0) = delta theta
+
+
 def _cmd_convert(args) -> None:
     from loihi_pinn.conversion import convert_checkpoint
+    from loihi_pinn.training import load_checkpoint
 
-    net, report = convert_checkpoint(args.checkpoint, args.neuron, args.timesteps, args.calibration,
+    args.neuron = NEURON_ALIASES.get(args.neuron, args.neuron)
+    checkpoint = load_checkpoint(args.checkpoint)
+    arch = checkpoint.model.architecture
+    if args.timesteps is None:         # a B-bit network's bit-serial form takes T = B steps a layer
+        bits = arch.get("activation_params", {}).get("bits")
+        args.timesteps = bits if args.neuron == "bitserial" and bits else 32
+    if args.calibration is None:       # bit-serial conversion is exact: nothing to calibrate
+        args.calibration = "none" if args.neuron == "bitserial" else "advanced"
+    net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration,
                                      objective=args.objective, percentile=args.percentile, pieces=args.pieces,
                                      n_calibration=args.calibration_points, iterations=args.iterations,
                                      seed=args.seed, progress=not args.quiet)
@@ -362,9 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
     from loihi_pinn.conversion import CALIBRATION_MODES, CALIBRATION_OBJECTIVES, NEURON_MODELS
     p = sub.add_parser("convert", help="convert a checkpoint to a calibrated spiking network")
     p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
-    p.add_argument("--neuron", choices=list(NEURON_MODELS), default="sigma_delta")
-    p.add_argument("--timesteps", type=int, default=32, help="time steps T per inference")
-    p.add_argument("--calibration", choices=CALIBRATION_MODES, default="advanced")
+    p.add_argument("--neuron", choices=[*NEURON_MODELS, *NEURON_ALIASES], default="sigma_delta",
+                   help="qcfs-if: the signed IF neuron for QCFS/SlipReLU networks (= signed_if)")
+    p.add_argument("--timesteps", type=int,
+                   help="time steps T per inference (per layer for bitserial; default 32, or a bit-serial network's bits)")
+    p.add_argument("--calibration", choices=CALIBRATION_MODES,
+                   help="default advanced; none for bitserial (exact)")
     p.add_argument("--objective", choices=CALIBRATION_OBJECTIVES, default="output",
                    help="calibration loss per layer: its effect on the output (default) or its own error")
     p.add_argument("--percentile", type=float, default=99.9, help="threshold percentile of activity")

@@ -83,3 +83,22 @@ def test_cli_refuses_quantized_training_without_a_teacher(capsys):
     from loihi_pinn.cli import main
     assert main(["train", "sin", "--activation", "qcfs", "--steps", "2"]) == 2
     assert "--init-from" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("timesteps", [2, 3, 7, 16])
+def test_expected_conversion_error_vanishes_with_half_shift(timesteps):
+    # seed 004, Thm. 2 (after Bu et al.): with v(0) = theta / 2 the signed IF's rate at any T has
+    # the same mean as the QCFS step at N on uniform inputs; without the shift they differ by
+    # theta / 2 (1 / N - 1 / T)
+    theta, levels = 1.0, 4
+    z = torch.rand(200_000, dtype=torch.float64) * theta
+    errors = {}
+    for shift in (0.0, 0.5):
+        act = SlipReLU(levels=levels, slope=0.0, shift=shift, theta=theta).double()
+        v, count = torch.full_like(z, shift * theta), torch.zeros_like(z)
+        for _ in range(timesteps):
+            y, v = signed_if_step(z, v, theta)
+            count += y
+        errors[shift] = float((count / timesteps - act(z).detach()).mean())
+    assert abs(errors[0.5]) < 2e-3
+    assert errors[0.0] == pytest.approx(theta / 2 * (1 / levels - 1 / timesteps), abs=3e-3)
