@@ -145,3 +145,24 @@ def test_sparsity_regularizer_lowers_the_fraction_of_one_bits():
             optimizer.step()
         fractions[weight] = float(forward_with_bits(model, x)[1])
     assert fractions[0.05] < 0.8 * fractions[0.0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("activation,neuron", [(["--activation", "bitserial", "--bits", "3"], "bitserial"),
+                                               (["--activation", "qcfs", "--levels", "4"], "qcfs-if")])
+def test_cli_trains_converts_exports_and_runs_on_the_lava_simulator(tmp_path, capsys, activation, neuron):
+    from loihi_pinn.cli import main
+
+    ckpt, snn, net = tmp_path / "q", tmp_path / "q.snn", tmp_path / "q.net"
+    assert main(["train", "sin", *activation, "--init-from", "sin", "--steps", "40", "--out", str(ckpt), "--quiet"]) == 0
+    extra = ["--timesteps", "4", "--calibration", "none"] if neuron == "qcfs-if" else []
+    assert main(["convert", str(ckpt), "--neuron", neuron, *extra, "--out", str(snn), "--quiet"]) == 0
+    assert main(["export", str(snn), "--out", str(net)]) == 0
+    capsys.readouterr()
+    assert main(["run", str(net), "--backend", "lava-sim", "--points", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "lava-sim" in out and "rel L2" in out
+    if neuron == "bitserial":                     # T defaults to the checkpoint's bits, calibration to none
+        from loihi_pinn.conversion import SpikingNetwork
+        converted = SpikingNetwork.load(snn)
+        assert converted.timesteps == 3 and converted.metadata["calibration"] == "none"
