@@ -158,6 +158,7 @@ def test_cli_trains_converts_exports_and_runs_on_the_lava_simulator(tmp_path, ca
     extra = ["--timesteps", "4", "--calibration", "none"] if neuron == "qcfs-if" else []
     assert main(["convert", str(ckpt), "--neuron", neuron, *extra, "--out", str(snn), "--quiet"]) == 0
     assert main(["export", str(snn), "--out", str(net)]) == 0
+    assert main(["inspect", str(net)]) == 0 and main(["check", str(net)]) == 0
     capsys.readouterr()
     assert main(["run", str(net), "--backend", "lava-sim", "--points", "8"]) == 0
     out = capsys.readouterr().out

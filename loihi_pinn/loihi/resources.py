@@ -27,8 +27,9 @@ SYNOP_PJ = 23.6 + 3.5
 NEURON_UPDATE_PJ = 81.0
 STEP_SYNC_US = 1.8
 KINDS = {"sigma_delta": ("SigmaDelta ReLU", "Sigma readout"), "if_hard": ("CUBA IF, hard reset", "CUBA integrator"),
-         "signed_if": ("signed IF (custom microcode)", "CUBA integrator")}
-MESSAGE_BITS = {"sigma_delta": STATE_BITS, "if_hard": 1, "signed_if": 2}
+         "signed_if": ("signed IF (custom microcode)", "CUBA integrator"),
+         "bitserial": ("bit-serial (custom microcode)", "bit-serial integrator (custom microcode)")}
+MESSAGE_BITS = {"sigma_delta": STATE_BITS, "if_hard": 1, "signed_if": 2, "bitserial": 2}
 
 
 @dataclass
