@@ -12,7 +12,8 @@ neurons, bits = steps per layer for the bit-serial neuron):
 - bit-serial, seed 003: the tanh PINN rounded to T bits (no training), and distilled B-bit
   networks at T = B in {4, 8}; exact conversion, so the SNN error is the B-bit network's. For
   the distilled ones the fixed-point run is also checked equal to its integer network on the
-  whole grid, and the Lava simulator equal to the fixed-point run on LAVA_POINTS points;
+  whole grid, and the Lava simulator equal to the fixed-point run on LAVA_POINTS points; the
+  tanh-rounded ones are also run in Loihi fixed point at every T;
 - the sigma-delta default (K = 8 ReLU pieces, advanced calibration): graded, one inference in
   L + 1 steps whatever T.
 
@@ -77,6 +78,22 @@ def _bitserial_check(net, problem) -> dict:
     return {"fixed_point_rel_l2": relative_l2(qnet.decode(raw), reference),
             "fixed_point_equals_integer_network": bool(np.array_equal(raw, integer_reference(qnet.layers, messages))),
             "lava_equals_fixed_point": lava_equal, "lava_points": LAVA_POINTS}
+
+
+def fixed_point_sweep(name: str) -> dict:
+    """The tanh-rounded bit-serial networks in Loihi fixed point, per T: rel L2 on the grid (the
+    24-bit potential must hold B-bit levels times 8-bit weights times the fan-in)."""
+    problem = get_problem(name)
+    grid = problem.evaluation_points()
+    reference = problem.reference(grid)
+    tanh, rows = load_checkpoint(name), {}
+    for T in (t for t in TIMESTEPS if t <= MAX_BITS):
+        net = convert(tanh.model, "bitserial", T, calibration_points(problem, 2048, 0))
+        qnet = quantize(net, calibration_points(problem, 2048, 1))
+        raw, stats = qnet.run_integers(qnet.encode(grid))
+        rows[str(T)] = {"rel_l2": relative_l2(qnet.decode(raw), reference),
+                        "spikes": sum(stats.messages) / len(grid), "steps": stats.steps}
+    return rows
 
 
 def criterion(pinn: float, ann: float, snn: float) -> float:
@@ -175,9 +192,14 @@ def table(result: dict) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("problems", nargs="*", default=list(PROBLEMS))
+    parser.add_argument("--redo", action="store_true", help="measure again problems already in results/")
     args = parser.parse_args(argv)
     for name in args.problems:
-        result = measure(name)
+        result = None if args.redo else load_json(f"low_latency_{name}")
+        result = result or measure(name)
+        fixed = "bit-serial, tanh rounded, Loihi fixed point"
+        if fixed not in result["methods"]:
+            result["methods"][fixed] = fixed_point_sweep(name)
         save_json(f"low_latency_{name}", result)
         print(table(result), f"\nplot: {plot(result)}", flush=True)
     done = [r for r in (load_json(f"low_latency_{n}") for n in PROBLEMS) if r]
