@@ -75,7 +75,8 @@ class Realization(NamedTuple):
 def choose_realization(neuron: str, activation: str, negative_slope, z: torch.Tensor,
                        pieces: int) -> Realization:
     """The realization of a hidden layer with pre-activations ``z`` on calibration data."""
-    if (neuron == "bitserial") != (activation == "bitserial") and not (neuron == "bitserial" and activation == "tanh"):
+    bitserial_neuron, bitserial_net = neuron == "bitserial", activation == "bitserial"
+    if (bitserial_neuron and activation not in ("bitserial", "tanh")) or (bitserial_net and not bitserial_neuron):
         raise InputError("the bit-serial neuron runs B-bit activations: convert a network trained with "
                          "--activation bitserial, or a tanh network (rounded to T bits), with --neuron bitserial; "
                          "bit-serial networks convert only with --neuron bitserial")

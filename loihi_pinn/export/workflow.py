@@ -18,8 +18,9 @@ from .netx import write_netx
 def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0, headroom: float = 2.0,
                      weight_max: int = 15, calibrate: bool = True) -> tuple[Path, dict]:
     """Quantize a converted network (``.snn`` path or ``SpikingNetwork``; sigma_delta, if_hard or
-    signed_if; bit-serial ones are checked equal to their integer B-bit network instead), calibrate it on the fixed-point emulator, measure rel L2 on the problem's evaluation grid
-    (float SNN, fixed point before and after calibration) and write ``out``. Returns the path
+    signed_if), calibrate it on the fixed-point emulator (bit-serial: check it equals its integer
+    B-bit network instead), measure rel L2 on the problem's evaluation grid (float SNN, fixed
+    point before and after calibration) and write ``out``. Returns the path
     and the error report, which also goes into the model card."""
     snn = converted if isinstance(converted, SpikingNetwork) else SpikingNetwork.load(converted)
     problem = get_problem(snn.metadata["problem"])
@@ -27,16 +28,16 @@ def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0
     grid = problem.evaluation_points()
     reference = problem.reference(grid)
     qnet = quantize(snn, points, headroom=headroom, weight_max=weight_max)
+    messages = qnet.encode(grid)
+    raw, stats = qnet.run_integers(messages)
     report = {"rel_l2_float_snn": relative_l2(emulate(snn, grid)[0], reference),
-              "rel_l2_fixed_point": relative_l2(qnet.run(grid)[0], reference)}
+              "rel_l2_fixed_point": relative_l2(qnet.decode(raw), reference)}
     if snn.neuron == "bitserial":          # nothing to calibrate: the run is the integer B-bit network, bit for bit
-        report["equals_integer_network"] = bool(np.array_equal(qnet.run_integers(qnet.encode(grid))[0],
-                                                                integer_reference(qnet.layers, qnet.encode(grid))))
+        report["equals_integer_network"] = bool(np.array_equal(raw, integer_reference(qnet.layers, messages)))
     elif calibrate:
         calibrate_fixed_point(qnet, snn, points)
-    outputs, stats = qnet.run(grid)
-    if calibrate and snn.neuron != "bitserial":
-        report["rel_l2_fixed_point_calibrated"] = relative_l2(outputs, reference)
+        raw, stats = qnet.run_integers(messages)
+        report["rel_l2_fixed_point_calibrated"] = relative_l2(qnet.decode(raw), reference)
     report.update(points=len(grid), steps_per_point=stats.steps,
                   messages_per_point=(sum(stats.messages) + stats.input_messages) / len(grid),
                   synops_per_point=stats.synops / len(grid), peak_state=stats.peak_state)

@@ -142,9 +142,9 @@ def quantize_bitserial(snn, x: torch.Tensor, headroom: float, round_weights, fil
             scale = min(limit, WEIGHT_MAX / wmax)
             real = w * step_value * scale
         weight = file_weights(round_weights(real, inputs).numpy())
-        if unit_layer.is_readout:
+        if unit_layer.is_readout:                 # always the last layer
             layers.append(FixedPointLayer(weight, np.zeros(len(b), np.int64), 0, readout=True))
-            return layers, input_scale, scale, b.tolist()
+            break
         table = np.ceil(unit_layer.levels.double().numpy() * scale).astype(np.int64)
         if np.any(np.diff(table) <= 0):
             raise InputError(f"layer {i + 1}: its {len(table)} thresholds collapse at state scale {scale:.3g}; "
@@ -154,4 +154,4 @@ def quantize_bitserial(snn, x: torch.Tensor, headroom: float, round_weights, fil
         layers.append(layer)
         inputs = torch.as_tensor(levels_of(_dense(layer, lava_weights(layer.weight), inputs.numpy().astype(np.int64))
                                            + layer.bias, table), dtype=torch.float64)
-    raise InputError("a bit-serial network needs a readout layer")
+    return layers, input_scale, scale, b.tolist()

@@ -106,8 +106,8 @@ def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: 
     range does not fit 24-bit state and checks the result runs without overflow."""
     if headroom < 1:
         raise InputError(f"headroom must be >= 1 (the state range kept free above the calibration data), got {headroom}")
+    x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
     if snn.neuron == "bitserial":
-        x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
         layers, input_scale, output_scale, offset = quantize_bitserial(snn, x, headroom, round_weights, _file_weights)
         meta = {**snn.metadata, "quantization": {"headroom": headroom, "timesteps": snn.timesteps}}
         qnet = QuantizedNetwork(layers, input_scale, output_scale, offset, list(snn.lower), list(snn.upper), meta,
@@ -115,13 +115,11 @@ def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: 
         qnet.run_integers(qnet.encode(points))                   # raises StateOverflow on the calibration data
         return qnet
     if snn.neuron in ("if_hard", "signed_if"):
-        x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
         qnet = quantize_cuba(snn, x, headroom, round_weights, _file_weights)
         qnet.run_integers(qnet.encode(points))                   # raises StateOverflow on the calibration data
         return qnet
     if not 8 <= weight_max <= WEIGHT_MAX:
         raise InputError(f"weight_max must be in [8, {WEIGHT_MAX}], got {weight_max}")
-    x = snn.normalize(torch.as_tensor(as_points(points, snn.d_in, "calibration points"), dtype=torch.float64))
     folded = equalize(snn.neuron_level())
     passes = _float_pass(folded, x)
     peaks = [float(torch.maximum(v["sigma"].abs().max(), v["pre"].abs().max())) for v in passes]

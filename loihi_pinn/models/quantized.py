@@ -134,8 +134,7 @@ class BitSerialQCFS(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         surrogate = self._surrogate(z)
-        scale = 1.0 / (2 ** self.bits - 1) if self.shape == "tanh" else self.theta.abs() / 2 ** self.bits
-        value = torch.sign(z) * scale * self.magnitude(z)
+        value = torch.sign(z) * self.scale * self.magnitude(z)
         return surrogate + (value - surrogate).detach()
 
     def one_bit_fraction(self, z: torch.Tensor) -> torch.Tensor:
