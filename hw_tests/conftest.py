@@ -8,11 +8,10 @@ import pytest
 
 def loihi2_unavailable_reason() -> str | None:
     """Why Loihi 2 cannot be used here, or None when it can."""
-    from loihi_pinn.runtime import HardwareUnavailable
-    from loihi_pinn.runtime.runner import check_loihi2_available
+    from loihi_pinn.runtime import HardwareUnavailable, make_backend
 
     try:
-        check_loihi2_available()
+        make_backend("loihi2").check_available()
     except HardwareUnavailable as err:
         return str(err)
     return None

@@ -4,48 +4,125 @@
     u = runner.predict(points)        # (n, d_in) physical coordinates -> (n, d_out)
     runner.stats                      # steps, messages, synaptic ops, wall time, backend
 
-Backends: ``emulator`` (the bit-exact integer emulator, vectorized over points), ``lava-sim``
-(the Lava process graph on the CPU simulator) and ``loihi2`` (the same graph on Loihi 2, which
-needs Intel's lava-loihi extension and INRC access). The model card in the file is all a
-runner needs. Activity counts come from the emulator, whose dynamics are bit-identical.
+A backend is an object with one interface (``Backend``): ``name``, ``check_available()`` and
+``run(qnet, messages)`` -> readout integers. ``BACKEND_TYPES`` lists them: ``emulator`` (the
+bit-exact integer emulator, vectorized over points), ``lava-sim`` (the Lava process graph on the
+CPU simulator) and ``loihi2`` (the same graph on Loihi 2, which needs Intel's lava-loihi
+extension and INRC access). The model card in the file is all a runner needs.
+
+``RunStats.wall_seconds`` times the backend's ``run`` alone: encoding the points, decoding the
+outputs and counting the activity are outside it. Activity counts come from the emulator's
+integer pass, whose dynamics are bit-identical on every backend.
 """
 from __future__ import annotations
 
+import os
 import time
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from loihi_pinn.errors import InputError
 from loihi_pinn.export import read_netx
+from loihi_pinn.loihi import FixedPointStats, QuantizedNetwork
 from loihi_pinn.loihi.lava_env import import_netx
-
-BACKENDS = ("emulator", "lava-sim", "loihi2")
 
 
 class HardwareUnavailable(InputError):
     """The loihi2 backend was asked for where no Loihi 2 can be reached."""
 
 
-def check_loihi2_available() -> None:
-    """Raise ``HardwareUnavailable`` unless lava-loihi is installed and a Loihi 2 system is
-    configured (INRC: SLURM=1 and LOIHI_GEN, or a direct host)."""
-    import os
+class Backend(ABC):
+    """An executor of a fixed-point network. ``copies``: networks side by side in one run (the
+    Lava backends; the emulator runs all points as one vectorized batch and reports 1);
+    ``progress``: show a progress bar while running."""
 
-    from lava.utils.loihi import is_installed
-    if not is_installed():
-        raise HardwareUnavailable(
-            "backend 'loihi2' needs Intel's lava-loihi extension (INRC members only) and a Loihi 2 system; "
-            "it is not installed here. Run on the INRC cloud (see hw_tests/README.md) or use backend='lava-sim'")
-    if not (os.environ.get("SLURM") or os.environ.get("NXSDKHOST")):   # how lava-loihi finds a board
-        raise HardwareUnavailable("lava-loihi is installed but no Loihi 2 system is configured: set SLURM=1, "
-                                  "PARTITION and LOIHI_GEN=N3B3 on INRC, or NXSDKHOST for a direct host")
+    name: ClassVar[str]
+
+    def __init__(self, *, copies: int = 1, progress: bool = True):
+        if copies < 1:
+            raise InputError(f"copies must be >= 1, got {copies}")
+        self.copies, self.progress = copies, progress
+
+    def check_available(self) -> None:
+        """Raise ``HardwareUnavailable`` saying what is missing; return when the backend can run."""
+
+    @abstractmethod
+    def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
+        """Readout integers ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``."""
+
+    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> FixedPointStats:
+        """Messages and synaptic operations of ``messages`` ``(n, d_in)``, from the emulator."""
+        return qnet.run_integers(messages)[1]
+
+
+class EmulatorBackend(Backend):
+    """The bit-exact fixed-point emulator (numpy, all points at once)."""
+
+    name = "emulator"
+
+    def __init__(self, *, copies: int = 1, progress: bool = True):
+        super().__init__(copies=copies, progress=progress)
+        self.copies = 1
+        self._last: tuple[np.ndarray, FixedPointStats] | None = None   # the last run's input and activity
+
+    def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
+        sigma, stats = qnet.run_integers(messages)
+        self._last = (messages, stats)
+        return sigma
+
+    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> FixedPointStats:
+        """The activity the last ``run`` counted when it ran these ``messages``: no second pass."""
+        if self._last is not None and self._last[0] is messages:
+            return self._last[1]
+        return super().activity(qnet, messages)
+
+
+class LavaSimBackend(Backend):
+    """The Lava process graph (``lava_graph.run_lava``) on the CPU simulator."""
+
+    name = "lava-sim"
+
+    def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
+        from .lava_graph import run_lava
+        return run_lava(qnet, messages, backend=self.name, copies=self.copies, progress=self.progress)
+
+
+class Loihi2Backend(LavaSimBackend):
+    """The same Lava process graph compiled for a Loihi 2 board (lava-loihi, INRC)."""
+
+    name = "loihi2"
+
+    def check_available(self) -> None:
+        """Raise ``HardwareUnavailable`` unless lava-loihi is installed and a Loihi 2 system is
+        configured (INRC: SLURM=1 and LOIHI_GEN, or a direct host in NXSDKHOST)."""
+        from lava.utils.loihi import is_installed
+        if not is_installed():
+            raise HardwareUnavailable(
+                "backend 'loihi2' needs Intel's lava-loihi extension (INRC members only) and a Loihi 2 system; "
+                "it is not installed here. Run on the INRC cloud (see hw_tests/README.md) or use backend='lava-sim'")
+        if not (os.environ.get("SLURM") or os.environ.get("NXSDKHOST")):   # how lava-loihi finds a board
+            raise HardwareUnavailable("lava-loihi is installed but no Loihi 2 system is configured: set SLURM=1, "
+                                      "PARTITION and LOIHI_GEN=N3B3 on INRC, or NXSDKHOST for a direct host")
+
+
+BACKEND_TYPES: dict[str, type[Backend]] = {b.name: b for b in (EmulatorBackend, LavaSimBackend, Loihi2Backend)}
+BACKENDS = tuple(BACKEND_TYPES)
+
+
+def make_backend(name: str, *, copies: int = 1, progress: bool = True) -> Backend:
+    """The backend called ``name`` (one of ``BACKENDS``); it is not yet checked for availability."""
+    if name not in BACKEND_TYPES:
+        raise InputError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+    return BACKEND_TYPES[name](copies=copies, progress=progress)
 
 
 @dataclass
 class RunStats:
     """What one ``predict`` cost: per point ``steps`` (time steps per inference), graded-spike
-    ``messages`` and synaptic ops; totals; wall time in seconds."""
+    ``messages`` and synaptic ops; totals; seconds spent in the backend's run alone."""
 
     backend: str
     points: int = 0
@@ -61,15 +138,13 @@ class RunStats:
 
 
 class Runner:
-    """Run the netx file ``path`` on ``backend``; ``copies`` networks side by side per Lava
-    batch (lava-sim/loihi2); ``progress`` shows a bar for Lava runs."""
+    """Run the netx file ``path`` on ``backend`` (a name in ``BACKENDS``); ``copies`` networks
+    side by side per Lava batch (lava-sim/loihi2); ``progress`` shows a bar for Lava runs.
+    ``self.backend`` is the ``Backend`` object."""
 
     def __init__(self, path, backend: str = "emulator", *, copies: int = 1, progress: bool = True):
-        if backend not in BACKENDS:
-            raise InputError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-        if copies < 1:
-            raise InputError(f"copies must be >= 1, got {copies}")
-        self.path, self.backend, self.copies, self.progress = path, backend, copies, progress
+        self.backend = make_backend(backend, copies=copies, progress=progress)
+        self.path = path
         self.network = read_netx(path)
         import_netx()              # Lava's weight utilities serve every backend: import before timing
         if backend == "loihi2":
@@ -77,7 +152,7 @@ class Runner:
             if self.network.neuron in custom:
                 raise HardwareUnavailable(f"{custom[self.network.neuron]} needs custom microcode that lava-loihi does "
                                           f"not ship; it runs on backend='lava-sim' only (or export --neuron sigma_delta)")
-            check_loihi2_available()
+        self.backend.check_available()
         self.stats = RunStats(backend)
 
     @property
@@ -85,18 +160,14 @@ class Runner:
         return self.network.metadata
 
     def predict(self, points) -> np.ndarray:
-        """Outputs ``(n, d_out)`` for physical ``points`` ``(n, d_in)``."""
+        """Outputs ``(n, d_out)`` for physical ``points`` ``(n, d_in)``; ``stats`` describes the run."""
         messages = self.network.encode(points)
         start = time.perf_counter()
-        sigma_emulated, activity = self.network.run_integers(messages)
-        if self.backend == "emulator":
-            sigma = sigma_emulated
-        else:
-            from .lava_graph import run_lava
-            sigma = run_lava(self.network, messages, backend=self.backend, copies=self.copies,
-                             progress=self.progress)
+        sigma = self.backend.run(self.network, messages)
+        wall = time.perf_counter() - start
+        activity = self.backend.activity(self.network, messages)
         n = max(1, len(messages))
-        self.stats = RunStats(self.backend, len(messages), activity.steps, activity.steps * len(messages),
+        self.stats = RunStats(self.backend.name, len(messages), activity.steps, activity.steps * len(messages),
                               (sum(activity.messages) + activity.input_messages) / n, activity.synops / n,
-                              time.perf_counter() - start, 1 if self.backend == "emulator" else self.copies)
+                              wall, self.backend.copies)
         return self.network.decode(sigma)
