@@ -39,9 +39,29 @@ def test_theorem1_terms_vanish_with_T_for_an_exactly_realized_activation():
     pts = np.linspace(-1, 1, 257)[:, None]
     terms = [theorem1_terms(convert(model, "signed_if", T, pts, percentile=100), model, pts)
              for T in (8, 64, 512)]
-    assert all(t["rhs"] >= 0 and len(t["local"]) == 2 for t in terms)
+    for t in terms:                                                     # n = 3 layers: 2^3 e_1 + 2^2 e_2
+        assert len(t["local"]) == 2 and t["rhs"] == pytest.approx(8 * t["local"][0] + 4 * t["local"][1])
     assert terms[2]["rhs"] < 0.1 * terms[0]["rhs"]
     assert terms[2]["output"] < 0.1 * terms[0]["output"]
+
+
+def test_theorem1_terms_by_hand_for_one_hidden_unit():
+    """x -> hardtanh(0.5 x) -> copied to the readout (weight 1, no biases), two points. The local
+    error is the mean of (hardtanh(0.5 x) - SNN rate)^2; the readout copies the unit, so the output
+    error is the same number, and rhs = 2^(n - l + 1) e_1 = 4 e_1 with n = 2 layers."""
+    model = PINN(build_mlp([1, 1, 1], "hardtanh"), (-1.0,), (1.0,))
+    with torch.no_grad():
+        for linear, weight in ((model.net[0], 0.5), (model.net[2], 1.0)):
+            linear.weight.fill_(weight)
+            linear.bias.zero_()
+    pts = np.array([[1.0], [0.6]])
+    net = convert(model, "signed_if", 8, pts, percentile=100)
+    rates = emulate(net, pts)[0].ravel()                                # the unit's rate, through weight 1
+    by_hand = float(np.mean((0.5 * pts.ravel() - rates) ** 2))
+    assert by_hand > 1e-3                                               # T = 8 cannot represent 0.3 exactly
+    terms = theorem1_terms(net, model, pts)
+    assert terms["local"] == [pytest.approx(by_hand)]
+    assert terms["output"] == pytest.approx(by_hand) and terms["rhs"] == pytest.approx(4 * by_hand)
 
 
 def test_emulate_rejects_bad_points_with_a_clear_error():
