@@ -42,8 +42,8 @@ from loihi_pinn.conversion.workflow import calibration_points  # noqa: E402
 from loihi_pinn.evaluation import predict_model, relative_l2  # noqa: E402
 from loihi_pinn.export import write_netx  # noqa: E402
 from loihi_pinn.loihi import quantize  # noqa: E402
-from loihi_pinn.loihi.bitserial import bitserial_steps, integer_reference  # noqa: E402
-from loihi_pinn.loihi.cuba import cuba_steps  # noqa: E402
+from loihi_pinn.neurons.bitserial import bitserial_steps, integer_reference  # noqa: E402
+from loihi_pinn.neurons import get_neuron  # noqa: E402
 from loihi_pinn.problems import get_problem  # noqa: E402
 from loihi_pinn.runtime import Runner  # noqa: E402
 from loihi_pinn.training import load_checkpoint  # noqa: E402
@@ -132,12 +132,12 @@ def measure(name: str) -> dict:
     start = time.perf_counter()
     methods["signed IF (seed 000), calibrated"] = {
         str(T): _entry(convert_checkpoint(tanh, "signed_if", T, "advanced", iterations=ITERATIONS, progress=False)[0],
-                       grid, reference, cuba_steps(T, layers)) for T in TIMESTEPS}
+                       grid, reference, get_neuron("signed_if").steps_per_inference(T, layers)) for T in TIMESTEPS}
     for label, tag in QUANTIZED.items():
         ckpt = load_checkpoint(CHECKPOINTS / f"{name}_{tag}")
         ann = relative_l2(predict_model(ckpt.model, grid), reference)
         methods[label] = {str(T): _entry(convert(ckpt.model, "signed_if", T, points), grid, reference,
-                                         cuba_steps(T, layers)) for T in TIMESTEPS}
+                                         get_neuron("signed_if").steps_per_inference(T, layers)) for T in TIMESTEPS}
         methods[label]["ann_rel_l2"] = ann
         methods[label]["criterion"] = criterion(result["pinn_rel_l2"], ann, methods[label]["4"]["rel_l2"])
     methods["bit-serial, tanh rounded to T bits"] = {

@@ -5,10 +5,9 @@ import pytest
 import torch
 
 from loihi_pinn.conversion import convert, emulate
-from loihi_pinn.conversion.neurons import bitserial_spikes
 from loihi_pinn.errors import InputError
 from loihi_pinn.loihi import quantize
-from loihi_pinn.loihi.bitserial import integer_reference, levels_of
+from loihi_pinn.neurons.bitserial import bitserial_spikes, integer_reference, levels_of
 from loihi_pinn.models import PINN, BitSerialQCFS, build_mlp
 from loihi_pinn.training.distill import forward_with_bits
 

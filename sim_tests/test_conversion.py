@@ -5,9 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from loihi_pinn.conversion import NEURON_MODELS, SpikingNetwork, calibrate, convert, emulate, layer_mismatch
+from loihi_pinn.conversion import SpikingNetwork, calibrate, convert, emulate, layer_mismatch
 from loihi_pinn.conversion.expansion import exact_relu_form, pwl_expansion
-from loihi_pinn.conversion.neurons import if_hard_step, sigma_delta_step, signed_if_step
+from loihi_pinn.neurons import NEURON_MODELS
+from loihi_pinn.neurons.integrate_fire import if_hard_step, signed_if_step
+from loihi_pinn.neurons.sigma_delta import sigma_delta_step
 from loihi_pinn.errors import InputError
 from loihi_pinn.models import PINN, build_mlp
 
@@ -92,7 +94,7 @@ def points(n, seed):
     return np.random.default_rng(seed).uniform(-1, 1, (n, 2))
 
 
-@pytest.mark.parametrize("neuron", [name for name, m in NEURON_MODELS.items() if not m.two_phase])  # bit-serial: exact
+@pytest.mark.parametrize("neuron", [name for name, m in NEURON_MODELS.items() if m.default_calibration != "none"])  # bit-serial: exact
 def test_calibration_lowers_the_held_out_mismatch_for_every_neuron_model(neuron, small_tanh_pinn):
     cal, held = points(1024, 1), points(512, 2)
     before = layer_mismatch(convert(small_tanh_pinn, neuron, 16, cal), small_tanh_pinn, held)

@@ -7,14 +7,16 @@ import torch
 from loihi_pinn.conversion import calibrate, convert, emulate
 from loihi_pinn.errors import InputError
 from loihi_pinn.export import read_model_card, read_netx, write_netx
-from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork, StateOverflow, calibrate_fixed_point, quantize, run_fixed_point
-from loihi_pinn.loihi.fixed_point import NETX_ARGS
+from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork, StateOverflow, calibrate_fixed_point, quantize, run_integers
 from loihi_pinn.loihi.lava_env import import_netx
 from loihi_pinn.loihi.resources import estimate
 from loihi_pinn.models import PINN, build_mlp
+from loihi_pinn.neurons import get_neuron
+from loihi_pinn.neurons.sigma_delta import NETX_ARGS
 from loihi_pinn.runtime import HardwareUnavailable, Runner
 
 LOWER, UPPER = [-1.0, 0.0], [1.0, 2.0]
+SIGMA_DELTA = get_neuron("sigma_delta")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_fixed_point_by_hand():
     # step 2: hidden sigma = 3 * 100 = 300, act 364, delta 300 -> sends 300 >> 6 = 4; readout += 2 * 1;
     # step 3: readout += 2 * 4 -> 10. Five messages would have given 2 * 364 / 64 = 11.4: the floor shows.
     layers = [FixedPointLayer([[3]], [1], 0), FixedPointLayer([[2]], [0], 0, readout=True)]
-    sigma, stats = run_fixed_point(layers, np.array([[100]]))
+    sigma, stats = run_integers(SIGMA_DELTA, layers, np.array([[100]]), 1)
     assert sigma.tolist() == [[10]]
     assert stats.steps == 3 and stats.messages == [2] and stats.input_messages == 1
     assert stats.synops == 1 * 1 + 2 * 1
@@ -71,7 +73,7 @@ def test_fixed_point_by_hand():
 
 def test_delta_threshold_holds_back_small_changes():
     layers = [FixedPointLayer([[1]], [0], 2), FixedPointLayer([[1]], [0], 0, readout=True)]
-    sigma, stats = run_fixed_point(layers, np.array([[100], [200]]))   # vth 2 -> 128 in state
+    sigma, stats = run_integers(SIGMA_DELTA, layers, np.array([[100], [200]]), 1)   # vth 2 -> 128 in state
     assert sigma.ravel().tolist() == [0, 3]                          # 100 < 128 is never sent
     assert stats.messages == [1]
 
@@ -115,7 +117,7 @@ def test_signed_if_layers_load_with_the_netx_extension(small_signed_file):
 def test_overflow_of_24_bit_state_is_refused():
     layers = [FixedPointLayer([[254, 254]], [0], 0), FixedPointLayer([[1]], [0], 0, readout=True)]
     with pytest.raises(StateOverflow, match="24-bit"):
-        run_fixed_point(layers, np.array([[20000, 20000]]))         # 254 * 40000 > 2^23
+        run_integers(SIGMA_DELTA, layers, np.array([[20000, 20000]]), 1)         # 254 * 40000 > 2^23
 
 
 def test_stock_netx_loads_export(small_file, small_cuba_file):
@@ -148,13 +150,13 @@ def test_cuba_by_hand():
     # IF neuron: bias 0, w = 1, threshold mantissa 2 (128 in v), input message 50 every step:
     # u = 50 << 6 = 3200 from step 2 on; v 3200 > 128 fires at once each step (hard reset), so the
     # readout (w = 3) gets 3 * 64 = 192 a step from step 3: after T + 2 = 6 steps v = 4 * 192.
-    from loihi_pinn.loihi.cuba import READOUT_VTH, run_cuba
+    from loihi_pinn.neurons.integrate_fire import READOUT_VTH
     layers = [FixedPointLayer([[1]], [0], 2), FixedPointLayer([[3]], [0], READOUT_VTH, readout=True)]
-    v, stats = run_cuba(layers, np.array([[50]]), timesteps=4)
+    v, stats = run_integers(get_neuron("if_hard"), layers, np.array([[50]]), 4)
     assert v.tolist() == [[4 * 192]] and stats.steps == 6 and stats.messages == [5]
     # v0 = 100 and a small input 1 (64 a step); v > 128 fires, and only spikes before the last step arrive
     layers[0] = FixedPointLayer([[1]], [0], 2, v0=[100])
-    v, _ = run_cuba(layers, np.array([[1]]), timesteps=4)
+    v, _ = run_integers(get_neuron("if_hard"), layers, np.array([[1]]), 4)
     assert v.tolist() == [[2 * 192]]      # fires at steps 2 and 5 (v: 100, 164 -> 0, 64, 128, 192 -> 0, 64)
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from loihi_pinn.conversion import convert, emulate
-from loihi_pinn.conversion.neurons import signed_if_step
+from loihi_pinn.neurons.integrate_fire import signed_if_step
 from loihi_pinn.errors import InputError
 from loihi_pinn.models import PINN, SlipReLU, build_mlp, qcfs
 

@@ -1,4 +1,4 @@
-"""ANN -> SNN conversion: neuron models, batched emulator, conversion, calibration."""
+"""ANN -> SNN conversion through the neuron registry: batched emulator, conversion, calibration, metrics."""
 from .calibrate import MODES as CALIBRATION_MODES
 from .calibrate import OBJECTIVES as CALIBRATION_OBJECTIVES
 from .calibrate import calibrate, layer_mismatch
@@ -6,9 +6,8 @@ from .convert import convert
 from .emulator import SpikeStats, emulate
 from .metrics import conversion_report, lowpass_smooth, theorem1_terms
 from .network import SpikingLayer, SpikingNetwork
-from .neurons import NEURON_MODELS, get_neuron_model
 from .workflow import calibration_points, convert_checkpoint
 
-__all__ = ["CALIBRATION_MODES", "CALIBRATION_OBJECTIVES", "NEURON_MODELS", "SpikeStats", "SpikingLayer", "SpikingNetwork",
+__all__ = ["CALIBRATION_MODES", "CALIBRATION_OBJECTIVES", "SpikeStats", "SpikingLayer", "SpikingNetwork",
            "calibrate", "calibration_points", "conversion_report", "convert", "convert_checkpoint", "emulate",
-           "get_neuron_model", "layer_mismatch", "lowpass_smooth", "theorem1_terms"]
+           "layer_mismatch", "lowpass_smooth", "theorem1_terms"]

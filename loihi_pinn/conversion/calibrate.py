@@ -28,7 +28,7 @@ from loihi_pinn.errors import InputError
 from loihi_pinn.models import PINN
 
 from .convert import ann_values
-from .emulator import emulated_steps, readout, run_hidden_layer
+from .emulator import readout, run_hidden_layer
 from .network import SpikingLayer, SpikingNetwork
 
 MODES = ("none", "light", "advanced")
@@ -53,18 +53,13 @@ def output_jacobians(net: torch.nn.Sequential, x: torch.Tensor) -> list[torch.Te
     return [j / j.pow(2).mean().sqrt().clamp_min(1e-12) for j in jacobians]
 
 
-def _v0_bounds(net: SpikingNetwork, layer: SpikingLayer) -> tuple[float, float]:
-    theta = layer.threshold
-    return (-theta, theta) if (net.neuron == "signed_if" and layer.signed) else (0.0, theta)
-
-
 def _fit_hidden_layer(net, layer, inputs, target, jacobian, mode, iterations, batch, gen, bar):
     """Adam on (bias, v0[, weight]) of one hidden layer; inputs ``(T, n, n_in)``, target
     ``(n, units)``, ``jacobian`` ``(n, d_out, units)`` or None for H = I."""
     params = {"bias": layer.bias.clone().requires_grad_(True)}
     if mode == "advanced":
         params["weight"] = layer.weight.clone().requires_grad_(True)
-    fit_v0 = not net.model.graded
+    fit_v0 = net.model.calibrates_v0
     if fit_v0:
         params["v0"] = layer.v0.clone().requires_grad_(True)
     scale = float(target.abs().mean()) + 1e-6
@@ -75,7 +70,7 @@ def _fit_hidden_layer(net, layer, inputs, target, jacobian, mode, iterations, ba
         groups.append({"params": [params["v0"]], "lr": 2e-2 * layer.threshold})
     optimizer = torch.optim.Adam(groups)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, iterations)
-    lo, hi = _v0_bounds(net, layer)
+    lo, hi = net.model.v0_bounds(layer)
     trial = SpikingLayer(layer.weight, layer.bias, layer.expansion, layer.threshold, layer.v0, layer.signed)
     n = inputs.shape[1]
     for _ in range(iterations):
@@ -124,7 +119,7 @@ def layer_mismatch(net: SpikingNetwork, model: PINN, points: np.ndarray) -> list
     with torch.no_grad():
         zs, us = ann_values(model.net, x)
         targets = us + [zs[-1]]
-        values = x.unsqueeze(0).expand(emulated_steps(net, net.timesteps), *x.shape)
+        values = x.unsqueeze(0).expand(net.model.emulated_steps(net.timesteps), *x.shape)
         errors = []
         for layer, target in zip(net.layers[:-1], targets):
             values, _ = run_hidden_layer(layer, net.model, values)
@@ -146,9 +141,7 @@ def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = 
         raise InputError(f"unknown calibration {mode!r}; choose one of: {', '.join(MODES)}")
     if objective not in OBJECTIVES:
         raise InputError(f"unknown calibration objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
-    if net.model.two_phase and mode != "none":
-        raise InputError("bit-serial conversion has no conversion error to calibrate away (it equals its B-bit "
-                         "source network); use --calibration none")
+    net.model.check_calibration(mode)
     net.metadata["calibration"] = mode
     if mode == "none":
         return net
@@ -159,10 +152,10 @@ def calibrate(net: SpikingNetwork, model: PINN, points: np.ndarray, mode: str = 
         zs, us = ann_values(model.net, x)
     jacobians = output_jacobians(model.net, x) if objective == "output" else [None] * len(us)
     hidden = net.layers[:-1]
-    if not net.model.graded:      # v0 starts mid-range: theta/2 (rounding, not floor), 0 if signed
+    if net.model.calibrates_v0:   # v0 starts mid-range: theta/2 (rounding, not floor), 0 if signed
         for layer in hidden:
-            layer.v0 = torch.full_like(layer.v0, sum(_v0_bounds(net, layer)) / 2)
-    steps = emulated_steps(net, net.timesteps)
+            layer.v0 = torch.full_like(layer.v0, sum(net.model.v0_bounds(layer)) / 2)
+    steps = net.model.emulated_steps(net.timesteps)
     batch = batch or max(64, STEP_BATCH // steps)
     values = x.unsqueeze(0).expand(steps, *x.shape)
     with tqdm(total=iterations * len(hidden), desc=f"calibrate ({mode})", disable=not progress,

@@ -1,37 +1,31 @@
-"""ANN -> SNN conversion: expansions per layer and thresholds from activation statistics.
+"""ANN -> SNN conversion: each hidden layer becomes the layer its neuron model builds.
 
-Which neurons realize a hidden activation f:
+How a model realizes a hidden activation f (``NeuronModel.hidden_layer``):
 
-| f \\ neuron | signed_if | if_hard | sigma_delta |
-|---|---|---|---|
-| relu, leaky_relu, hardtanh | exact ReLU pieces, no negative spikes | exact ReLU pieces | exact ReLU pieces |
-| tanh, sin | one signed neuron (ClipFloor ~ f, seed 000) | +/- pair (clip ~ f) | K-piece PWL of f |
-| slip (QCFS, SlipReLU) | one signed neuron, theta and v(0) = delta theta from training (seed 004) | - | - |
-
-and ``bitserial`` neurons realize a B-bit activation exactly at T = B (seed 003): a network
-trained with the ``bitserial`` activation brings its level table; a tanh network is converted
-as tanh rounded to T bits (no training; ``BitSerialQCFS(shape="tanh")``).
+| f \\ neuron | signed_if | if_hard | sigma_delta | bitserial |
+|---|---|---|---|---|
+| relu, leaky_relu, hardtanh | exact ReLU pieces, no negative spikes | exact ReLU pieces | exact ReLU pieces | - |
+| tanh, sin | one signed neuron (ClipFloor ~ f, seed 000) | +/- pair (clip ~ f) | K-piece PWL of f | tanh rounded to T bits |
+| slip (QCFS, SlipReLU) | one signed neuron, theta and v(0) = delta theta from training (seed 004) | - | - | - |
+| bitserial (B-bit) | - | - | - | exact at T = B (seed 003) |
 
 Thresholds: theta_l is the ``percentile`` of the ideal neuron outputs of layer l on the
 calibration points (seed 000 / Li et al.: a percentile rather than the max, robust to outliers);
-a SlipReLU layer brings its trained theta.
+a SlipReLU layer brings its trained theta, a bit-serial layer its level table.
 For sigma-delta, theta_l is the delta threshold: ``delta_fraction`` times that percentile.
 """
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from loihi_pinn.errors import InputError
-from loihi_pinn.models import PINN, BitSerialQCFS, SlipReLU, describe_mlp
+from loihi_pinn.models import PINN, describe_mlp
 from loihi_pinn.models.mlp import ACTIVATIONS
+from loihi_pinn.neurons.registry import NEURON_MODELS, get_neuron
 
-from .expansion import IDENTITY_PAIR, SINGLE, Expansion, exact_relu_form, pwl_expansion
 from .network import SpikingLayer, SpikingNetwork
-from .neurons import get_neuron_model
 
 
 def check_convertible(net: nn.Module) -> dict:
@@ -62,60 +56,12 @@ def ann_values(net: nn.Sequential, x: torch.Tensor) -> tuple[list[torch.Tensor],
     return zs, us
 
 
-class Realization(NamedTuple):
-    """How a hidden layer's units become neurons: the ``expansion``; whether the neurons are
-    ``signed`` (signed IF firing both ways); whether they encode the activation f(z) itself
-    (``encodes_activation``: a clip-like rate approximating a smooth f) rather than z."""
-
-    expansion: Expansion
-    signed: bool
-    encodes_activation: bool
-
-
-def choose_realization(neuron: str, activation: str, negative_slope, z: torch.Tensor,
-                       pieces: int) -> Realization:
-    """The realization of a hidden layer with pre-activations ``z`` on calibration data."""
-    bitserial_neuron, bitserial_net = neuron == "bitserial", activation == "bitserial"
-    if (bitserial_neuron and activation not in ("bitserial", "tanh")) or (bitserial_net and not bitserial_neuron):
-        raise InputError("the bit-serial neuron runs B-bit activations: convert a network trained with "
-                         "--activation bitserial, or a tanh network (rounded to T bits), with --neuron bitserial; "
-                         "bit-serial networks convert only with --neuron bitserial")
-    if neuron == "bitserial":
-        return Realization(SINGLE, signed=True, encodes_activation=True)
-    exact = exact_relu_form(activation, negative_slope)
-    if exact is not None:
-        return Realization(exact, signed=False, encodes_activation=False)
-    if activation == "slip":
-        if neuron != "signed_if":
-            raise InputError("QCFS/SlipReLU networks convert with --neuron signed_if: the signed IF neuron with "
-                             "threshold theta and v(0) = delta * theta is what they were trained for (seed 004)")
-        return Realization(SINGLE, signed=True, encodes_activation=True)
-    if neuron == "sigma_delta":
-        q = float(torch.quantile(z.abs().flatten()[:100_000].double(), 0.999))
-        lim = min(max(q, 1.0), 4.0) if activation == "tanh" else max(q, 1e-3)
-        return Realization(pwl_expansion(activation, pieces, (-lim, lim)), signed=False, encodes_activation=False)
-    if neuron == "signed_if":
-        return Realization(SINGLE, signed=True, encodes_activation=True)
-    return Realization(IDENTITY_PAIR, signed=False, encodes_activation=True)
-
-
-def ideal_neuron_outputs(realization: Realization, z: torch.Tensor, f_z: torch.Tensor) -> torch.Tensor:
-    """What each neuron should output, ``(batch, n, P)``, for pre-activations and activations
-    ``(batch, n)``: its input ``sign * value - offset`` (rectified unless signed)."""
-    sign, offset, _ = realization.expansion.tensors(z.dtype)
-    value = f_z if realization.encodes_activation else z
-    inputs = sign * value[..., None] - offset
-    return inputs if realization.signed else torch.relu(inputs)
-
-
-def _bitserial_layer(weight: torch.Tensor, bias: torch.Tensor, act: nn.Module, timesteps: int) -> SpikingLayer:
-    """A bit-serial layer running ``act`` (a trained B-bit activation, or tanh rounded to T bits)."""
-    if not isinstance(act, BitSerialQCFS):
-        act = BitSerialQCFS(timesteps, shape="tanh")
-    if act.bits != timesteps:
-        raise InputError(f"this network's activations have {act.bits} bits: the bit-serial neuron sends them "
-                         f"in T = {act.bits} steps (convert with --timesteps {act.bits}, or train with --bits {timesteps})")
-    return SpikingLayer(weight, bias, SINGLE, act.scale, signed=True, levels=act.thresholds(weight.dtype))
+def check_realizable(model, activation: str) -> None:
+    """Refuse an activation the neuron ``model`` cannot realize, naming the models that can."""
+    if activation not in model.activations:
+        able = [m.name for m in NEURON_MODELS.values() if activation in m.activations]
+        raise InputError(f"the {model.name} neuron ({model.description}) cannot convert a network with "
+                         f"{activation} activations; convert it with --neuron {' or '.join(able) or '(none registered)'}")
 
 
 def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.ndarray, *,
@@ -124,8 +70,9 @@ def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.nda
     """Convert a PINN to a (float) spiking network, uncalibrated: expansions, thresholds from
     the ``percentile`` of neuron activity on ``calibration_points`` ``(n, d_in)`` (physical),
     v0 = 0 (the paper's ClipFloor; v0 = delta theta for SlipReLU layers)."""
-    model_def = get_neuron_model(neuron)
+    neuron_model = get_neuron(neuron)
     arch = check_convertible(model)
+    check_realizable(neuron_model, arch["activation"])
     if not 0 < percentile <= 100:
         raise InputError(f"percentile must be in (0, 100], got {percentile}")
     x = model.normalize(torch.as_tensor(calibration_points, dtype=torch.float32))
@@ -133,28 +80,13 @@ def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.nda
         zs, us = ann_values(model.net, x)
     linears = [m for m in model.net if isinstance(m, nn.Linear)]
     activations = [m for m in model.net if not isinstance(m, nn.Linear)]
-    layers = []
-    for lin, act, z, u in zip(linears[:-1], activations, zs, us):
-        realization = choose_realization(neuron, arch["activation"], arch["negative_slope"], z, pieces)
-        weight, bias = lin.weight.detach().clone(), lin.bias.detach().clone()
-        if neuron == "bitserial":
-            layers.append(_bitserial_layer(weight, bias, act, timesteps))
-            continue
-        if isinstance(act, SlipReLU):             # trained threshold, v(0) = delta * theta (seed 004, Thm. 1)
-            theta = float(act.theta.detach().abs())
-            layers.append(SpikingLayer(weight, bias, realization.expansion, theta,
-                                       torch.full((len(bias), 1), act.shift * theta), signed=True))
-            continue
-        ideal = ideal_neuron_outputs(realization, z, u)
-        scale = float(np.percentile(ideal.abs().flatten().numpy(), percentile))
-        if not scale > 0:
-            raise InputError("a hidden layer is silent on the calibration points (all activations 0); "
-                             "check the points lie in the problem's domain")
-        theta = scale * delta_fraction if model_def.graded else scale
-        layers.append(SpikingLayer(weight, bias, realization.expansion, theta, signed=realization.signed))
+    layers = [neuron_model.hidden_layer(lin.weight.detach().clone(), lin.bias.detach().clone(), act, z, u, arch,
+                                        timesteps=timesteps, percentile=percentile, pieces=pieces,
+                                        delta_fraction=delta_fraction)
+              for lin, act, z, u in zip(linears[:-1], activations, zs, us)]
     out = linears[-1]
     layers.append(SpikingLayer(out.weight.detach().clone(), out.bias.detach().clone()))
     meta = {"activation": arch["activation"], "percentile": percentile, "calibration": "none",
-            **({"pwl_pieces": pieces, "delta_fraction": delta_fraction} if model_def.graded else {}),
+            **neuron_model.conversion_metadata(pieces=pieces, delta_fraction=delta_fraction),
             **(metadata or {})}
-    return SpikingNetwork(neuron, timesteps, layers, model.lower.tolist(), model.upper.tolist(), meta)
+    return SpikingNetwork(neuron_model.name, timesteps, layers, model.lower.tolist(), model.upper.tolist(), meta)

@@ -1,13 +1,9 @@
 """Batched torch emulator of a converted spiking network (float arithmetic).
 
 A whole layer is run for all T steps at once: its input currents ``(T, batch, neurons)`` come
-from one matrix product, then the neuron recurrence runs over T. The readout's output is its
-accumulated potential divided by T. Points are processed in chunks to bound memory.
-
-A bit-serial layer (two-phase) accumulates its T input steps first; the spike it sends at step
-t carries bit t of its level, worth 2^(T - t) levels, so its decoded output at that step is
-T * 2^(T - t) * level value * spike, and the mean over T steps - what the next layer and the
-readout take - is exactly the level's value.
+from one matrix product, then the neuron model runs its layer over T (``NeuronModel.run_layer``).
+The readout's output is its accumulated potential divided by T. Points are processed in chunks
+to bound memory.
 """
 from __future__ import annotations
 
@@ -19,7 +15,6 @@ import torch
 from loihi_pinn.problems.base import as_points
 
 from .network import SpikingLayer, SpikingNetwork
-from .neurons import NeuronModel, bitserial_spikes
 
 
 @dataclass
@@ -66,48 +61,17 @@ def layer_currents(layer: SpikingLayer, inputs: torch.Tensor) -> torch.Tensor:
     return sign * z[..., None] - offset
 
 
-def run_hidden_layer(layer: SpikingLayer, model: NeuronModel, inputs: torch.Tensor, *,
+def run_hidden_layer(layer: SpikingLayer, model, inputs: torch.Tensor, *,
                      surrogate: bool = False, v0: torch.Tensor | None = None):
-    """Run one hidden layer for all steps. ``inputs`` ``(T, batch, n_in)`` decoded values.
-
-    Returns (decoded outputs ``(T, batch, units)``, messages sent ``(units * P,)`` summed over
-    T and batch; None with ``surrogate=True``, where only the outputs are wanted).
-    """
-    currents = layer_currents(layer, inputs)                       # (T, B, n, P)
-    if model.two_phase:
-        return _run_bitserial_layer(layer, currents)
-    _, _, coeff = layer.expansion.tensors(currents.dtype)
-    state = (layer.v0 if v0 is None else v0).to(currents.dtype).expand_as(currents[0]).clone()
-    y_prev = torch.zeros_like(currents[0])
-    outputs, sent = [], torch.zeros(currents.shape[2:], dtype=torch.long)
-    for current in currents:
-        y, state = model.step(current, state, layer.threshold, surrogate, layer.signed)
-        outputs.append(layer.expansion.const + (coeff * y).sum(-1))
-        if not surrogate:
-            sent += model.spikes(y, y_prev).sum(0)
-            y_prev = y
-    return torch.stack(outputs), None if surrogate else sent.reshape(-1)
-
-
-def _run_bitserial_layer(layer: SpikingLayer, currents: torch.Tensor):
-    """Bit-serial hidden layer: potential = the mean of the T input currents (each already
-    weighted by its bit's place), then its B = T bits as decoded outputs (see module doc)."""
-    steps = currents.shape[0]
-    spikes = bitserial_spikes(currents.mean(0)[..., 0], layer.levels, steps)     # (T, B, n)
-    place = torch.tensor([steps * 2.0 ** (steps - 1 - t) for t in range(steps)], dtype=currents.dtype)
-    outputs = layer.threshold * place[:, None, None] * spikes
-    return outputs, (spikes != 0).sum((0, 1)).reshape(-1)
+    """Run one hidden layer of neuron ``model`` for all steps. ``inputs`` ``(T, batch, n_in)``
+    decoded values. Returns (decoded outputs ``(T, batch, units)``, messages sent ``(units * P,)``
+    summed over T and batch; None with ``surrogate=True``, where only the outputs are wanted)."""
+    return model.run_layer(layer, layer_currents(layer, inputs), surrogate=surrogate, v0=v0)
 
 
 def readout(layer: SpikingLayer, inputs: torch.Tensor) -> torch.Tensor:
     """Accumulated readout potential / T: ``(batch, d_out)`` from ``(T, batch, n_in)``."""
     return inputs.mean(0) @ layer.weight.T + layer.bias
-
-
-def emulated_steps(net: SpikingNetwork, timesteps: int) -> int:
-    """Steps the float emulator must run: T for rate models; 1 for graded (sigma-delta) ones,
-    whose state settles in one step on a static input (later steps send nothing)."""
-    return 1 if net.model.graded else timesteps
 
 
 def _expand_input(x: torch.Tensor, timesteps: int) -> torch.Tensor:
@@ -120,7 +84,7 @@ def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk:
     """Outputs ``(n, d_out)`` (float64 numpy) and activity for points ``(n, d_in)`` in physical
     coordinates (or already in [-1, 1] with ``normalized=True``)."""
     T = timesteps or net.timesteps
-    steps = emulated_steps(net, T)
+    steps = net.model.emulated_steps(T)
     x_all = torch.as_tensor(as_points(points, net.d_in, "points for this network"),
                             dtype=net.layers[0].weight.dtype)
     if not normalized:
@@ -130,9 +94,7 @@ def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk:
     for start in range(0, len(x_all), chunk):
         x = x_all[start:start + chunk]
         chunk_stats = SpikeStats(T, points=len(x))
-        # the analog input is sent every step by rate models, once by graded (delta) and bit-serial ones
-        input_steps = 1 if net.model.graded or net.model.two_phase else T
-        chunk_stats.input_messages = len(x) * net.d_in * input_steps
+        chunk_stats.input_messages = len(x) * net.d_in * net.model.input_steps(T)
         chunk_stats.synops = chunk_stats.input_messages * net.layers[0].neurons
         values = _expand_input(x, steps)
         for layer, nxt in zip(net.layers[:-1], net.layers[1:]):

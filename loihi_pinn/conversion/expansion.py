@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -55,6 +56,16 @@ class Expansion:
     def from_dict(cls, d: dict) -> "Expansion":
         return cls(tuple(d["sign"]), tuple(d["offset"]), tuple(d["coeff"]), d["const"],
                    d["max_error"], tuple(d["valid_range"]))
+
+
+class Realization(NamedTuple):
+    """How a hidden layer's units become neurons: the ``expansion``; whether the neurons are
+    ``signed`` (firing both ways); whether they encode the activation f(z) itself
+    (``encodes_activation``: a clip-like rate approximating a smooth f) rather than z."""
+
+    expansion: Expansion
+    signed: bool
+    encodes_activation: bool
 
 
 SINGLE = Expansion((1.0,), (0.0,), (1.0,), 0.0)

@@ -12,7 +12,7 @@ from loihi_pinn.evaluation import relative_l2
 from loihi_pinn.problems import Problem
 
 from .convert import ann_values
-from .emulator import emulate, emulated_steps, run_hidden_layer
+from .emulator import emulate, run_hidden_layer
 from .network import SpikingNetwork
 
 
@@ -69,7 +69,7 @@ def theorem1_terms(net: SpikingNetwork, model, points: np.ndarray) -> dict:
     x = model.normalize(torch.as_tensor(points, dtype=torch.float32))
     activation = next(m for m in model.net if not isinstance(m, nn.Linear))
     zs, _ = ann_values(model.net, x)
-    values = x.unsqueeze(0).expand(emulated_steps(net, net.timesteps), *x.shape)
+    values = x.unsqueeze(0).expand(net.model.emulated_steps(net.timesteps), *x.shape)
     n = len(net.layers)
     local = []
     for layer in net.layers[:-1]:

@@ -19,7 +19,7 @@ from loihi_pinn.errors import InputError
 from loihi_pinn.io import read_torch_file
 
 from .expansion import Expansion
-from .neurons import get_neuron_model
+from loihi_pinn.neurons.registry import get_neuron
 
 FORMAT, VERSION = "loihi-pinn-snn", 1
 
@@ -62,7 +62,8 @@ class SpikingLayer:
 
 @dataclass
 class SpikingNetwork:
-    """A converted network: ``neuron`` model name, ``timesteps`` T per inference, layers, the
+    """A converted network: ``neuron`` model name (``model``: its registered object),
+    ``timesteps`` T per inference, layers, the
     input normalization box (physical ``lower``/``upper`` mapped to [-1, 1]) and metadata
     (problem, source checkpoint, calibration, measured errors)."""
 
@@ -74,7 +75,7 @@ class SpikingNetwork:
     metadata: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        get_neuron_model(self.neuron)
+        self.neuron = get_neuron(self.neuron).name          # an alias becomes the model's name
         if self.timesteps < 1:
             raise InputError(f"timesteps must be >= 1, got {self.timesteps}")
         if not self.layers or not self.layers[-1].is_readout or any(l.is_readout for l in self.layers[:-1]):
@@ -82,7 +83,8 @@ class SpikingNetwork:
 
     @property
     def model(self):
-        return get_neuron_model(self.neuron)
+        """The registered neuron model (``loihi_pinn.neurons``)."""
+        return get_neuron(self.neuron)
 
     @property
     def d_in(self) -> int:

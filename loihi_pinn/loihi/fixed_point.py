@@ -1,24 +1,15 @@
-"""Loihi 2 sigma-delta (SDNN) arithmetic, bit for bit as Lava's ``fixed_pt`` process models run it.
+"""Loihi 2 integer arithmetic shared by every neuron model, and the one integer run loop.
 
-A quantized network is a chain of netx ``dense`` layers: hidden layers of ``SigmaDelta`` ReLU
-neurons and a ``Sigma`` readout. One inference starts from zero state; the input (integer
-messages, one per input dimension) is sent at step 1 only (delta coding of a constant input),
-and every Dense delays by one step, so the readout holds its final value after
-``len(layers) + 1`` steps. Per step and neuron (``lava/proc/sdn/models.py``,
-``lava/proc/dense/models.py``, netx with ``state_exp = 6`` and ``spike_exp = 0``):
+A quantized network is a chain of netx ``dense`` layers: hidden layers of some neuron model and a
+readout that only integrates. Per time step, bit for bit as Lava's ``fixed_pt`` process models run
+it (``lava/proc/dense/models.py``): every neuron layer first updates on what its Dense buffered
+last step, then every Dense buffers this step's messages for the next step (a Dense delays by one
+step). The neuron update is the model's (``loihi_pinn.neurons``); this module owns the rest:
+Lava's weight handling (``lava_weights``), the 24-bit state checks (``StateMonitor``) and the
+activity counts (``FixedPointStats``).
 
-    a      = (W_eff @ s_prev) shifted by the weight exponent   # Dense, one step late
-    sigma += a
-    act    = relu(sigma + (bias << 6))                         # SigmaDelta, RELU mode
-    delta  = act - act_prev + residue
-    sent   = delta if |delta| >= (vth << 6) else 0;  residue = delta - sent
-    s_out  = sent >> 6                                         # graded spike (floor)
-
-netx's default ``spike_exp = 6`` would store biases << 12: a bias resolution of 4096 state
-units, too coarse for PINN layers whose state scale is ~1e5 per unit; ``spike_exp = 0`` gives 64.
-
-The readout ``Sigma`` only accumulates: ``sigma += a``. Lava keeps these in int32 and does not
-wrap at 24 bits; Loihi 2 does, so any state beyond 24 bits is an overflow and is refused.
+Lava keeps states in int32 and does not wrap at 24 bits; Loihi 2 does, so any state beyond 24
+bits is an overflow and is refused.
 """
 from __future__ import annotations
 
@@ -32,11 +23,8 @@ from .lava_env import import_netx
 
 STATE_BITS = 24
 STATE_LIMIT = 2 ** (STATE_BITS - 1)          # |state| must stay below this (signed 24 bit)
-STATE_EXP = 6                                # netx: SigmaDelta(state_exp=6)
-SPIKE_EXP = 0                                # we load with netx Network(spike_exp=0) (default 6) ...
-PARAM_SHIFT = SPIKE_EXP + STATE_EXP          # ... so SigmaDelta stores bias and vth << 6, not << 12
-NETX_ARGS = {"skip_layers": 1, "input_message_bits": 24, "spike_exp": SPIKE_EXP}   # how netx must load our files
 WEIGHT_MIN, WEIGHT_MAX = -256, 254           # netx clips mixed-sign weights to this range
+INPUT_MESSAGE_BITS = 24                      # points enter the first Dense as 24-bit graded messages
 
 
 class StateOverflow(InputError):
@@ -61,21 +49,28 @@ def shift(a: np.ndarray, exp: int) -> np.ndarray:
     return np.left_shift(a, exp) if exp > 0 else np.right_shift(a, -exp)
 
 
+def dense(effective: tuple[np.ndarray, int], messages: np.ndarray) -> np.ndarray:
+    """What a Lava Dense with ``effective`` = ``lava_weights(file weights)`` outputs for integer
+    ``messages`` ``(n, n_in)``: ``(n, n_out)`` int64 (products are exact in float64, |sum| < 2^53)."""
+    w, exp = effective
+    return shift(np.rint(messages.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64), exp)
+
+
 @dataclass
 class FixedPointLayer:
     """One netx dense layer: file ``weight`` ``(n_out, n_in)`` and ``bias`` ``(n_out,)``
-    (integers; bias in units of 2^PARAM_SHIFT state for SDNN, 2^6 for CUBA), threshold ``vth``
-    (the delta threshold for SDNN, the firing threshold mantissa for CUBA), whether it is the
-    readout, (IF models) the initial potentials ``v0`` ``(n_out,)``, (signed IF) whether the
-    neurons fire negative spikes and (bit-serial) the threshold table ``levels`` ``(2^B - 1,)``."""
+    (integers, in the units of the neuron model), threshold mantissa ``vth``, whether it is the
+    readout, and the model-specific parameters: initial potentials ``v0`` ``(n_out,)`` (IF
+    models), whether neurons fire negative spikes ``signed`` (signed IF) and the increasing
+    threshold table ``levels`` ``(2^B - 1,)`` (bit-serial)."""
 
     weight: np.ndarray
     bias: np.ndarray
     vth: int
     readout: bool = False
     v0: np.ndarray | None = None
-    signed: bool = False            # signed IF only: fires negative spikes too
-    levels: np.ndarray | None = None   # bit-serial only: increasing integer thresholds
+    signed: bool = False
+    levels: np.ndarray | None = None
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=np.int64)
@@ -107,8 +102,11 @@ class FixedPointLayer:
 
 @dataclass
 class FixedPointStats:
-    """Activity of a fixed-point run: messages (non-zero graded spikes) per layer, input
-    messages, synaptic operations, steps per point, and the largest |state| seen per layer."""
+    """Activity of a fixed-point run: ``messages`` sent per hidden layer (spikes, or non-zero
+    graded spikes), input messages, synaptic operations, ``steps`` per inference, and the largest
+    |state| seen per layer. With ``keep_states``: per hidden layer what the next layer integrated
+    (``sent``, ``(n, neurons)``, each message weighted as the receiver weighs it) and every
+    layer's final state (``states``, the model's own dicts)."""
 
     points: int
     steps: int
@@ -116,72 +114,64 @@ class FixedPointStats:
     input_messages: int
     synops: int
     peak_state: list[int] = field(default_factory=list)
-    # with keep_states: per hidden layer the final sigma + (bias << PARAM_SHIFT), and the sum
-    # of the graded spikes it sent (what the next layer integrated), both (n, neurons)
-    pre_activations: list[np.ndarray] = field(default_factory=list, repr=False)
     sent: list[np.ndarray] = field(default_factory=list, repr=False)
+    states: list[dict] = field(default_factory=list, repr=False)
 
 
-def _check(name: str, value: np.ndarray, layer: int, peaks: list[int]) -> None:
-    peak = int(np.abs(value).max(initial=0))
-    peaks[layer] = max(peaks[layer], peak)
-    if peak >= STATE_LIMIT:
-        raise StateOverflow(f"layer {layer + 1}: {name} reaches {peak}, beyond Loihi's 24-bit state "
-                            f"(|x| < {STATE_LIMIT}); re-quantize with more headroom (quantize(..., headroom=...)) "
-                            f"or keep the inputs inside the calibration domain")
+class StateMonitor:
+    """Records the largest |state| per layer and refuses any beyond Loihi's 24 bits."""
+
+    def __init__(self, n_layers: int):
+        self.peaks = [0] * n_layers
+
+    def check(self, name: str, value: np.ndarray, layer: int) -> None:
+        peak = int(np.abs(value).max(initial=0))
+        self.peaks[layer] = max(self.peaks[layer], peak)
+        if peak >= STATE_LIMIT:
+            raise StateOverflow(f"layer {layer + 1}: {name} reaches {peak}, beyond Loihi's 24-bit state "
+                                f"(|x| < {STATE_LIMIT}); re-quantize with more headroom (quantize(..., headroom=...)) "
+                                f"or keep the inputs inside the calibration domain")
 
 
-def run_fixed_point(layers: list[FixedPointLayer], messages: np.ndarray, *,
-                    keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
-    """Run integer input ``messages`` ``(n, d_in)`` through the layers, every point from zero
-    state for ``len(layers) + 1`` steps. Returns the readout's final sigma ``(n, d_out)``
-    (int64) and the activity (with each hidden layer's final state if ``keep_states``).
-    Integer products are exact in float64 (|sum| < 2^53)."""
+def run_integers(model, layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int, *,
+                 keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
+    """Run integer input ``messages`` ``(n, d_in)`` through ``layers`` with the neuron ``model``
+    (a ``loihi_pinn.neurons.NeuronModel``), every point from its start state, for the model's
+    steps per inference. Returns the readout's final state ``(n, d_out)`` (int64) and the
+    activity. Messages sent at the last step arrive nowhere and cost no synaptic operation."""
     messages = np.asarray(messages)
     if messages.ndim != 2 or messages.shape[1] != layers[0].weight.shape[1]:
         raise InputError(f"input messages must have shape (n, {layers[0].weight.shape[1]}), got {messages.shape}")
-    n, steps = len(messages), len(layers) + 1
+    n, steps = len(messages), model.steps_per_inference(timesteps, len(layers))
     effective = [lava_weights(layer.weight) for layer in layers]
-    peaks = [0] * len(layers)
-    _check("input message", messages, 0, peaks)
-    state = [{"sigma": np.zeros((n, l.size), np.int64), "act": np.zeros((n, l.size), np.int64),
-              "residue": np.zeros((n, l.size), np.int64)} for l in layers]
-    pending = [np.zeros((n, l.size), np.int64) for l in layers]      # Dense buffers a_buff
-    counts = [0] * len(layers)
-    totals = [np.zeros((n, l.size), np.int64) for l in layers[:-1]]
-    input_messages = int(np.count_nonzero(messages))
-    synops = input_messages * layers[0].size
+    monitor = StateMonitor(len(layers))
+    monitor.check("input message", messages, 0)
+    states = [model.start_state(layer, n) for layer in layers]
+    pending = [np.zeros((n, layer.size), np.int64) for layer in layers]      # Dense buffers
+    counts = [0] * (len(layers) - 1)
+    delivered = [np.zeros((n, layer.size), np.int64) for layer in layers[:-1]]
+    input_messages = synops = 0
     for step in range(steps):
-        # neurons first, on what each Dense buffered last step ...
-        sent = [messages if step == 0 else None]
+        sent = [None] * len(layers)                  # sent[k]: what Dense k buffers this step
+        if model.sends_input(step):
+            sent[0] = messages
+            input_messages += int(np.count_nonzero(messages))
+            synops += int(np.count_nonzero(messages)) * layers[0].size
         for k, layer in enumerate(layers):
-            a, s = pending[k], state[k]
-            _check("synaptic input", a, k, peaks)
-            s["sigma"] += a
-            _check("sigma", s["sigma"], k, peaks)
-            if layer.readout:
-                break
-            act = np.maximum(s["sigma"] + (layer.bias << PARAM_SHIFT), 0)
-            _check("activation", act, k, peaks)
-            delta = act - s["act"] + s["residue"]
-            out = np.where(np.abs(delta) >= (layer.vth << PARAM_SHIFT), delta, 0)
-            s["residue"], s["act"] = delta - out, act
-            msg = np.right_shift(out, STATE_EXP)
-            nonzero = int(np.count_nonzero(msg))
-            counts[k] += nonzero
-            totals[k] += msg
-            synops += nonzero * layers[k + 1].size
-            sent.append(msg if nonzero else None)
-        # ... then each Dense buffers this step's spikes for the next step
-        for k, (w, exp) in enumerate(effective):
-            src = sent[k] if k < len(sent) else None
-            if src is None:
-                pending[k] = np.zeros_like(pending[k])
-            else:
-                acc = np.rint(src.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64)
-                pending[k] = shift(acc, exp)
-    stats = FixedPointStats(n, steps, counts[:-1], input_messages, synops, peaks)
+            spikes = model.integer_step(layer, states[k], pending[k], index=k, step=step, timesteps=timesteps,
+                                        n_layers=len(layers), monitor=monitor)
+            if layer.readout or spikes is None:
+                continue
+            fired = int(np.count_nonzero(spikes))
+            counts[k] += fired
+            if fired and step < steps - 1:
+                synops += fired * layers[k + 1].size
+                delivered[k] += spikes * model.message_weight(index=k, step=step, timesteps=timesteps,
+                                                              n_layers=len(layers))
+                sent[k + 1] = spikes
+        pending = [np.zeros_like(p) if src is None else dense(eff, src)
+                   for p, src, eff in zip(pending, sent, effective)]
+    stats = FixedPointStats(n, steps, counts, input_messages, synops, monitor.peaks)
     if keep_states:
-        stats.pre_activations = [s["sigma"] + (l.bias << PARAM_SHIFT) for s, l in zip(state[:-1], layers[:-1])]
-        stats.sent = totals
-    return state[-1]["sigma"].copy(), stats
+        stats.sent, stats.states = delivered, states
+    return model.readout_state(states[-1]).copy(), stats

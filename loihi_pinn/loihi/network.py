@@ -8,20 +8,16 @@ import numpy as np
 from loihi_pinn.errors import InputError
 from loihi_pinn.problems.base import as_points
 
-from .bitserial import bitserial_steps, run_bitserial
-from .cuba import cuba_steps, run_cuba
-from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, run_fixed_point
+from loihi_pinn.neurons.registry import get_neuron
 
-NEURON_KINDS = ("sigma_delta", "if_hard", "signed_if", "bitserial")
+from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, run_integers
 
 
 @dataclass
 class QuantizedNetwork:
-    """Integer ``layers`` (the last is the readout) and the model card. ``neuron``: sigma-delta
-    (netx SDNN, graded spikes, one inference in ``len(layers) + 1`` steps), ``if_hard`` (netx
-    CUBA, binary spikes, rate-coded over ``timesteps``) or ``signed_if`` (seed 000's ternary
-    spikes; our own netx neuron type, simulator only) or ``bitserial`` (seed 003: ``timesteps`` bits
-    per layer, sent most significant first; our own netx neuron type, simulator only).
+    """Integer ``layers`` (the last is the readout) and the model card. ``neuron``: the name of a
+    registered neuron model (``loihi_pinn.neurons``; ``model`` is the object), which runs the
+    layers over ``timesteps`` (T of rate-coded models, bits of bit-serial ones; 1 for sigma-delta).
 
     Encoding: physical points ``(n, d_in)`` are mapped to [-1, 1] with ``lower``/``upper``, then
     sent as integer messages ``round(x * input_scale)``. Decoding: output = readout sigma /
@@ -35,12 +31,11 @@ class QuantizedNetwork:
     lower: list[float]
     upper: list[float]
     metadata: dict = field(default_factory=dict)
-    neuron: str = "sigma_delta"          # or "if_hard" / "signed_if" (rate-coded) / "bitserial" over ``timesteps``
+    neuron: str = "sigma_delta"
     timesteps: int = 1
 
     def __post_init__(self):
-        if self.neuron not in NEURON_KINDS:
-            raise InputError(f"unknown fixed-point neuron model {self.neuron!r}; known: {', '.join(NEURON_KINDS)}")
+        self.neuron = get_neuron(self.neuron).name
         if not self.layers or not self.layers[-1].readout or any(l.readout for l in self.layers[:-1]):
             raise InputError("a quantized network is hidden layers followed by exactly one readout")
         for prev, nxt in zip(self.layers[:-1], self.layers[1:]):
@@ -48,6 +43,11 @@ class QuantizedNetwork:
                 raise InputError(f"layer sizes do not chain: {prev.size} outputs into {nxt.weight.shape[1]} inputs")
         if len(self.output_offset) != self.d_out or len(self.lower) != self.d_in or len(self.upper) != self.d_in:
             raise InputError("model card does not match the layers (output offset or input box size)")
+
+    @property
+    def model(self):
+        """The registered neuron model."""
+        return get_neuron(self.neuron)
 
     @property
     def d_in(self) -> int:
@@ -59,18 +59,12 @@ class QuantizedNetwork:
 
     @property
     def steps(self) -> int:
-        """Time steps per inference: one per Dense (each delays a step) plus the input step."""
-        if self.neuron == "bitserial":
-            return bitserial_steps(self.timesteps, len(self.layers))
-        return len(self.layers) + 1 if self.neuron == "sigma_delta" else cuba_steps(self.timesteps, len(self.layers))
+        """Time steps per inference, from the input's first step to the readout's output."""
+        return self.model.steps_per_inference(self.timesteps, len(self.layers))
 
     def run_integers(self, messages: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
         """Readout integers ``(n, d_out)`` and activity for input messages ``(n, d_in)``."""
-        if self.neuron == "sigma_delta":
-            return run_fixed_point(self.layers, messages, keep_states=keep_states)
-        if self.neuron == "bitserial":
-            return run_bitserial(self.layers, messages, self.timesteps, keep_states=keep_states)
-        return run_cuba(self.layers, messages, self.timesteps, neuron=self.neuron, keep_states=keep_states)
+        return run_integers(self.model, self.layers, messages, self.timesteps, keep_states=keep_states)
 
     def encode(self, points) -> np.ndarray:
         """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .fixed_point import STATE_BITS
 from .network import QuantizedNetwork
 
 CORES_PER_CHIP = 128
@@ -26,10 +25,6 @@ SYNAPSES_PER_CORE = 128 * 1024          # 8-bit weights in 128 KiB
 SYNOP_PJ = 23.6 + 3.5
 NEURON_UPDATE_PJ = 81.0
 STEP_SYNC_US = 1.8
-KINDS = {"sigma_delta": ("SigmaDelta ReLU", "Sigma readout"), "if_hard": ("CUBA IF, hard reset", "CUBA integrator"),
-         "signed_if": ("signed IF (custom microcode)", "CUBA integrator"),
-         "bitserial": ("bit-serial (custom microcode)", "bit-serial integrator (custom microcode)")}
-MESSAGE_BITS = {"sigma_delta": STATE_BITS, "if_hard": 1, "signed_if": 2, "bitserial": 2}
 
 
 @dataclass
@@ -62,7 +57,7 @@ def estimate(qnet: QuantizedNetwork, synops_per_point: float | None = None,
         per_core = max(1, min(NEURONS_PER_CORE, SYNAPSES_PER_CORE // n_in))
         layer_cores = math.ceil(n_out / per_core)
         cores += layer_cores
-        rows.append({"layer": i, "kind": KINDS[qnet.neuron][layer.readout], "neurons": n_out,
+        rows.append({"layer": i, "kind": qnet.model.chip_labels[layer.readout], "neurons": n_out,
                      "fan_in": n_in, "synapses": n_out * n_in, "cores": layer_cores})
     synapses = qnet.synapse_count()
     energy = latency = None
@@ -71,7 +66,7 @@ def estimate(qnet: QuantizedNetwork, synops_per_point: float | None = None,
         energy = (synops_per_point * SYNOP_PJ + updates * NEURON_UPDATE_PJ) * 1e-6
         latency = qnet.steps * STEP_SYNC_US
     return ChipEstimate(rows, cores, qnet.neuron_count(), synapses, synapses / 1024, max(r["fan_in"] for r in rows),
-                        MESSAGE_BITS[qnet.neuron], qnet.steps, cores <= CORES_PER_CHIP, energy, latency)
+                        qnet.model.message_bits, qnet.steps, cores <= CORES_PER_CHIP, energy, latency)
 
 
 def format_estimate(est: ChipEstimate) -> str:

@@ -1,17 +1,15 @@
 """The Lava process graph of an exported network: netx ``Network`` + input source + state reset
 and readout processes, running all points in one stream.
 
-Sigma-delta: every inference occupies ``steps + 1`` time steps: the input arrives at its first
-step, the readout is read (``lava.proc.io.sink.Read``) at its ``steps``-th, and at the end of
-the extra, idle step every neuron state is written back to zero by ``lava.proc.io.reset.Reset``
-processes in the run loop. Rate-coded IF: an inference occupies ``steps`` steps and each layer's
-potential is set to its v0 (our ``ResetTo``) at the end of the step before its input arrives, as
-the emulator does (``loihi/cuba.py``), which also discards what the previous point left.
-Bit-serial: the input is sent once at the first of an inference's ``steps`` and the neurons clear
-their own potentials at the start of their windows (``loihi/bitserial.py``): no reset processes. Each
-point is thus an independent inference, exactly as the fixed-point emulator computes it, with
-no host round trip between points (Var.set from the host costs ~15 us per element). Several copies of the network can sit side by side
-(block-diagonal weights, Lava Sparse synapses). The runtime is stopped on every path.
+Every inference occupies the neuron model's ``lava_interval`` time steps: the input arrives at
+its first step (and is held there for rate-coded models), the readout (``model.readout_var``) is
+read by ``lava.proc.io.sink.Read`` at the inference's last step, and the model's reset processes
+(``model.lava_resets``: sigma-delta zeroes every state after an idle step; IF models set each
+layer's potential to v0 before its input arrives; bit-serial neurons clear themselves) put the
+states back inside the run loop. Each point is thus an independent inference, exactly as the
+fixed-point emulator computes it, with no host round trip between points (Var.set from the host
+costs ~15 us per element). Several copies of the network can sit side by side (block-diagonal
+weights, Lava Sparse synapses). The runtime is stopped on every path.
 """
 from __future__ import annotations
 
@@ -26,10 +24,9 @@ from tqdm.auto import tqdm
 from loihi_pinn.errors import InputError
 from loihi_pinn.export import write_netx
 from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork
-from loihi_pinn.loihi.fixed_point import NETX_ARGS
+from loihi_pinn.loihi.fixed_point import INPUT_MESSAGE_BITS
 from loihi_pinn.loihi.lava_env import import_netx
 
-SIGMA_DELTA_STATE = ("sigma", "act", "residue")      # "error" is only used with cum_error (netx: off)
 PROGRESS_CHUNKS = 20                                 # run() calls, for the progress bar
 
 
@@ -42,10 +39,6 @@ def tile(qnet: QuantizedNetwork, copies: int) -> QuantizedNetwork:
                             qnet.timesteps)
 
 
-def _v0(layer: FixedPointLayer, copies: int) -> np.ndarray:
-    return np.tile(layer.v0 if layer.v0 is not None else np.zeros(layer.size, np.int64), copies).astype(np.int32)
-
-
 def run_config(backend: str):
     """The Lava run configuration of a backend."""
     from lava.magma.core.run_configs import Loihi2HwCfg, Loihi2SimCfg
@@ -56,8 +49,7 @@ def run_config(backend: str):
 
 def _stream(messages: np.ndarray, copies: int, interval: int, every_step: bool) -> np.ndarray:
     """Source data ``(copies * d_in, batches * interval)``: each batch's messages at the first
-    step of its block (a constant input, delta-coded, for sigma-delta) or at every step
-    (rate-coded IF)."""
+    step of its block (sent once) or at every step (held, for rate-coded models)."""
     batches = len(messages) // copies
     block = np.zeros((batches, copies * messages.shape[1], interval), np.int32)
     values = messages.reshape(batches, -1)
@@ -68,28 +60,10 @@ def _stream(messages: np.ndarray, copies: int, interval: int, every_step: bool) 
     return block.transpose(1, 0, 2).reshape(copies * messages.shape[1], -1)
 
 
-def _resets(net, qnet: QuantizedNetwork, copies: int, interval: int) -> list:
-    """Processes that put the states back to their start values in the run loop (see above)."""
-    from lava.proc.io.reset import Reset
-
-    from .reset import ResetTo
-    neurons = [layer.neuron for layer in net.layers]
-    if qnet.neuron == "bitserial":                               # the neurons clear themselves
-        return []
-    if qnet.neuron == "sigma_delta":                             # after the idle step; Dense buffers are empty
-        targets = [getattr(n, name) for n in neurons[:-1] for name in SIGMA_DELTA_STATE] + [neurons[-1].sigma]
-        resets = [Reset(reset_value=0, interval=interval, offset=interval - 1) for _ in targets]
-        for reset, var in zip(resets, targets):
-            reset.connect_var(var)
-        return resets
-    return [ResetTo(var=neuron.v, values=_v0(layer, copies), interval=interval, offset=k)   # end of step k + 1
-            for k, (neuron, layer) in enumerate(zip(neurons, qnet.layers))]
-
-
 def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "lava-sim", copies: int = 1,
              progress: bool = True) -> np.ndarray:
     """Readout integers ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``."""
-    netx = import_netx()
+    import_netx()
     from lava.magma.core.run_conditions import RunSteps
     from lava.proc.io.sink import Read
     from lava.proc.io.source import RingBuffer
@@ -99,29 +73,23 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
     batches = -(-n // copies)
     padded = np.zeros((batches * copies, qnet.d_in), np.int64)
     padded[:n] = messages
-    sdnn = qnet.neuron == "sigma_delta"
-    once = sdnn or qnet.neuron == "bitserial"                    # input sent at the first step only
-    interval = qnet.steps + 1 if sdnn else qnet.steps
+    model = qnet.model
+    interval = model.lava_interval(qnet.steps)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_netx(tile(qnet, copies), Path(tmp) / "tiled.net")
-        args = NETX_ARGS if sdnn else {k: v for k, v in NETX_ARGS.items() if k != "spike_exp"}
-        if qnet.neuron in ("signed_if", "bitserial"):
-            from .netx_ext import Network
-        else:
-            Network = netx.hdf5.Network
-        net = Network(str(path), **args, sparse_fc_layer=copies > 1)
-        source = RingBuffer(data=_stream(padded, copies, interval, not once))
+        net = model.lava_network_class()(str(path), **model.netx_args, sparse_fc_layer=copies > 1)
+        source = RingBuffer(data=_stream(padded, copies, interval, model.input_every_step))
         if backend == "loihi2":       # Python source -> neuro cores, as in lava-dl's PilotNet tutorials
             from lava.proc import embedded_io as eio    # ships with lava-loihi
-            adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=NETX_ARGS["input_message_bits"])
+            adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=INPUT_MESSAGE_BITS)
             source.s_out.connect(adapter.inp)
             adapter.out.connect(net.inp)
         else:
             source.s_out.connect(net.inp)
         readout = net.layers[-1].neuron
         reader = Read(buffer=batches, interval=interval, offset=qnet.steps - 1)
-        reader.connect_var(readout.sigma if sdnn else readout.u if qnet.neuron == "bitserial" else readout.v)
-        _resets(net, qnet, copies, interval)            # connected to the states: part of the graph
+        reader.connect_var(model.readout_var(readout))
+        model.lava_resets(net, qnet, copies, interval)  # connected to the states: part of the graph
         config = run_config(backend)
         warnings.filterwarnings("ignore", message="Cannot import module", category=UserWarning)  # Lava's model search
         chunks = np.array_split(np.arange(batches), min(PROGRESS_CHUNKS, batches))

@@ -1,11 +1,11 @@
-"""netx extended by our custom neuron types (CPU simulator only): ``Network`` is
-``lava.lib.dl.netx.hdf5.Network`` that also builds ``SIGNED_IF`` (seed 000, ``signed_if.py``) and
-``BITSERIAL`` (seed 003, ``bitserial.py``) layers; everything else is stock netx."""
+"""netx extended by the custom neuron types of the registry (CPU simulator only): ``Network`` is
+``lava.lib.dl.netx.hdf5.Network`` that also builds the layers of every registered model that is
+not native to Loihi 2 (``NeuronModel.lava_params``: seed 000's SIGNED_IF, seed 003's BITSERIAL);
+everything else is stock netx."""
 from __future__ import annotations
 
 from loihi_pinn.loihi.lava_env import import_netx
-
-from . import bitserial, signed_if
+from loihi_pinn.neurons.registry import NEURON_MODELS
 
 netx = import_netx()
 
@@ -13,7 +13,10 @@ from lava.lib.dl.netx.blocks.models import AbstractPyBlockModel  # noqa: E402
 from lava.magma.core.decorator import implements  # noqa: E402
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol  # noqa: E402
 
-CUSTOM_TYPES = {signed_if.NETX_TYPE: signed_if.signed_if_params, bitserial.NETX_TYPE: bitserial.bitserial_params}
+
+def custom_types() -> dict:
+    """netx neuron type -> the registered model that builds it, for every non-stock model."""
+    return {model.netx_type: model for model in NEURON_MODELS.values() if not model.loihi_native}
 
 
 class Network(netx.hdf5.Network):
@@ -21,10 +24,11 @@ class Network(netx.hdf5.Network):
 
     def __init__(self, *args, **kwargs):
         stock = netx.hdf5.Network.get_neuron_params
+        custom = custom_types()
 
         def neuron_params(neuron_config, *a, **k):
-            custom = CUSTOM_TYPES.get(neuron_config["type"])
-            return custom(neuron_config) if custom else stock(neuron_config, *a, **k)
+            model = custom.get(neuron_config["type"])
+            return model.lava_params(neuron_config) if model else stock(neuron_config, *a, **k)
 
         netx.hdf5.Network.get_neuron_params = staticmethod(neuron_params)   # netx calls it by class name
         try:

@@ -148,10 +148,9 @@ class Runner:
         self.network = read_netx(path)
         import_netx()              # Lava's weight utilities serve every backend: import before timing
         if backend == "loihi2":
-            custom = {"signed_if": "the signed IF neuron (seed 000)", "bitserial": "the bit-serial neuron (seed 003)"}
-            if self.network.neuron in custom:
-                raise HardwareUnavailable(f"{custom[self.network.neuron]} needs custom microcode that lava-loihi does "
-                                          f"not ship; it runs on backend='lava-sim' only (or export --neuron sigma_delta)")
+            if not self.network.model.loihi_native:
+                raise HardwareUnavailable(f"{self.network.model.hardware_note}; it runs on backend='lava-sim' only "
+                                          f"(or convert with a stock Loihi 2 model, e.g. --neuron sigma_delta)")
         self.backend.check_available()
         self.stats = RunStats(backend)
 

@@ -1,7 +1,8 @@
-"""Seed 003's bit-serial neuron as a custom Lava process with a ``fixed_pt`` model.
+"""Seed 003's bit-serial neuron as a custom Lava process with a ``fixed_pt`` model (the Lava side
+of ``bitserial.BitSerial``).
 
 Loihi 2 runs this model only with custom microcode, so here it exists for the CPU simulator.
-Its integer dynamics are those of ``loihi_pinn.loihi.bitserial.run_bitserial``: within every
+Its integer dynamics are those of ``bitserial.BitSerial.integer_step``: within every
 inference window of ``interval`` steps, local step j = (time_step - 1) mod interval - start:
 
     0 <= j < accumulate:   u = 0 at j = 0;  u += a_in << (accumulate - 1 - j)
@@ -30,7 +31,6 @@ from lava.magma.core.process.variable import Var  # noqa: E402
 from lava.magma.core.resources import CPU  # noqa: E402
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol  # noqa: E402
 
-NETX_TYPE = "BITSERIAL"
 MESSAGE_BITS = 2
 
 
@@ -97,7 +97,7 @@ class PyBitSerialModelFixed(PyLoihiProcessModel):
 
 
 def bitserial_params(neuron_config) -> dict:
-    """netx neuron parameters of a ``BITSERIAL`` layer (see ``export/netx.py``)."""
+    """netx neuron parameters of a ``BITSERIAL`` layer (see ``bitserial.BitSerial.write_neuron``)."""
     group = neuron_config.f
     return {"neuron_proc": BitSerial, "bias_key": "bias", "levels": np.asarray(group["levels"][()]),
             **{key: int(group[key][()]) for key in ("bits", "start", "accumulate", "interval", "readout")},

@@ -1,8 +1,8 @@
-"""Seed 000's signed IF neuron as a custom Lava process, and netx extended to load it.
+"""Seed 000's signed IF neuron as a custom Lava process (the Lava side of ``integrate_fire.SignedIF``).
 
 Loihi 2 runs this model only with custom microcode, so here it exists for the CPU simulator:
 a ``SignedIF`` process with a ``fixed_pt`` model whose integer dynamics are those of
-``loihi_pinn.loihi.cuba.run_cuba(..., neuron="signed_if")``:
+``integrate_fire.SignedIF.integer_step``:
 
     u = a << 6;  v = v + u + (bias_mant << bias_exp)
     s = +1 if v >= vth << 6, -1 if v <= -(vth << 6) (only where signed), else 0;  v -= s * (vth << 6)
@@ -28,7 +28,6 @@ from lava.magma.core.process.variable import Var  # noqa: E402
 from lava.magma.core.resources import CPU  # noqa: E402
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol  # noqa: E402
 
-NETX_TYPE = "SIGNED_IF"
 MESSAGE_BITS = 2
 
 
