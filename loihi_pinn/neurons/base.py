@@ -58,6 +58,8 @@ class NeuronModel:
     activations: frozenset[str] = SMOOTH_OR_PIECEWISE   # ANN activations it converts
     default_calibration: str = "advanced"      # calibration mode when the user gives none
     calibrates_v0: bool = True                 # calibration fits initial potentials
+    hand_example: dict                         # one neuron worked by hand, checked by the contract tests:
+                                               # threshold, currents and decoded outputs per step (levels: bit-serial)
 
     # -- netx --------------------------------------------------------------------------------
     netx_type: str                             # neuron/type of hidden layers

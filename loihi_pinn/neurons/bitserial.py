@@ -88,6 +88,9 @@ class BitSerial(NeuronModel):
     chip_labels = ("bit-serial (custom microcode)", "bit-serial integrator (custom microcode)")
     activations = frozenset({"bitserial", "tanh"})     # a B-bit network, or tanh rounded to T bits
     default_calibration = "none"                     # exact: nothing to calibrate
+    # 2 bits, levels at 1, 2, 3: mean current 2.5 is level 2 = bits 1, 0; a spike at step 0 weighs
+    # T 2^(T-1) = 4 levels of 0.5, so the outputs' mean is 2 * 0.5
+    hand_example = {"threshold": 0.5, "levels": [1.0, 2.0, 3.0], "currents": [2.5, 2.5], "outputs": [2.0, 0.0]}
     netx_type = readout_netx_type = "BITSERIAL"
     netx_args = {"skip_layers": 1, "input_message_bits": INPUT_MESSAGE_BITS}
     encoding = ("input messages round(x_normalized * input_scale), sent once; output = readout u after "

@@ -225,6 +225,8 @@ class IFHardReset(IntegrateFire):
     signed, loihi_native = False, True
     chip_labels = ("CUBA IF, hard reset", "CUBA integrator")
     netx_type = "CUBA"
+    # v: .5 1.0 (not > theta) 1.5 -> spike, 0;  .5 1.0 1.5 -> spike, 0
+    hand_example = {"threshold": 1.0, "currents": [0.5] * 6, "outputs": [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]}
 
     def realize(self, activation, z, pieces):
         return Realization(IDENTITY_PAIR, signed=False, encodes_activation=True)
@@ -248,6 +250,8 @@ class SignedIF(IntegrateFire):
     chip_labels = ("signed IF (custom microcode)", "CUBA integrator")
     activations = SMOOTH_OR_PIECEWISE | {"slip"}
     netx_type = "SIGNED_IF"
+    # v: .75, 1.5 -> +1 (.5), -1.0 -> -1 (0), -1.5 -> -1 (-.5)
+    hand_example = {"threshold": 1.0, "currents": [0.75, 0.75, -1.5, -1.5], "outputs": [0.0, 1.0, -1.0, -1.0]}
 
     def realize(self, activation, z, pieces):
         return Realization(SINGLE, signed=True, encodes_activation=True)
