@@ -8,7 +8,8 @@ move rel L2 vs the PINN by up to 2x for sigma-delta, BLAS and threads by far les
 import numpy as np
 import pytest
 
-from loihi_pinn.conversion import NEURON_MODELS, convert_checkpoint
+from loihi_pinn.conversion import convert_checkpoint
+from loihi_pinn.neurons import NEURON_MODELS
 from loihi_pinn.problems import PROBLEM_NAMES
 
 TIMESTEPS, N_CALIBRATION, ITERATIONS = 8, 256, 5
@@ -52,7 +53,7 @@ def test_every_problem_and_neuron_model_has_recorded_figures():
 @pytest.mark.slow
 @pytest.mark.parametrize("name, neuron", list(RECORDED), ids=[f"{n}-{m}" for n, m in RECORDED])
 def test_shipped_checkpoint_converts_to_its_recorded_figures(name, neuron):
-    calibration = "none" if NEURON_MODELS[neuron].two_phase else "advanced"    # bit-serial: exact, nothing to calibrate
+    calibration = NEURON_MODELS[neuron].default_calibration                    # bit-serial: "none" (exact)
     net, report = convert_checkpoint(name, neuron, TIMESTEPS, calibration, n_calibration=N_CALIBRATION,
                                      iterations=ITERATIONS, progress=False)
     error, rate = RECORDED[name, neuron]
