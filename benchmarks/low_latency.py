@@ -60,7 +60,7 @@ LAVA_POINTS = 16
 
 def _entry(net, grid, reference, steps: int, **extra) -> dict:
     out, stats = emulate(net, grid)
-    return {"rel_l2": relative_l2(out, reference), "spikes": stats.per_point()["spikes_per_point"],
+    return {"rel_l2": relative_l2(out, reference), "spikes": stats.per_point()["hidden_messages_per_point"],
             "steps": steps, **extra}
 
 
@@ -109,7 +109,7 @@ def sparsity_table() -> str:
     for weight in SPARSITY:
         ckpt = load_checkpoint(CHECKPOINTS / f"burgers_bits8_sparsity{weight}")
         out, stats = emulate(convert(ckpt.model, "bitserial", 8, calibration_points(problem, 512, 0)), grid)
-        lines.append(f"| {weight} | {relative_l2(out, reference):.2e} | {stats.per_point()['spikes_per_point']:.0f} "
+        lines.append(f"| {weight} | {relative_l2(out, reference):.2e} | {stats.per_point()['hidden_messages_per_point']:.0f} "
                      f"| {stats.spike_rate:.3f} |")
     return "\n".join(lines)
 

@@ -110,7 +110,7 @@ def report() -> None:
                         key=lambda r: r["pieces"]):
             net = convert(ckpt.model, "sigma_delta", 8, cal, pieces=r["pieces"])
             sections.append(f"| {problem} | {r['pieces']} | {net.neuron_count()} | {net.synapse_count()} | "
-                            f"{r['rel_l2']:.2e} | {r['spikes_per_point']:.0f} | {r['synops_over_macs']:.1f} |")
+                            f"{r['rel_l2']:.2e} | {r['hidden_messages_per_point']:.0f} | {r['synops_over_macs']:.1f} |")
     sections += ["", "Signed IF, rel L2 against T:", ""]
     sections += ["| problem | calibration | " + " | ".join(f"T={T}" for T in TIMESTEPS) + " |",
                  "|---|---|" + "---:|" * len(TIMESTEPS)]

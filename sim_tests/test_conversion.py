@@ -128,7 +128,7 @@ def test_converted_network_file_round_trip(tmp_path, small_tanh_pinn):
     x = points(64, 5)
     out_a, stats_a = emulate(net, x)
     out_b, stats_b = emulate(loaded, x)
-    assert np.array_equal(out_a, out_b) and stats_a.spikes == stats_b.spikes
+    assert np.array_equal(out_a, out_b) and stats_a.messages == stats_b.messages
     assert loaded.metadata["calibration"] == "light"
 
 

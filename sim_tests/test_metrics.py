@@ -25,7 +25,7 @@ def test_synaptic_operations_are_messages_times_fan_out():
     net = SpikingNetwork("signed_if", 8, [hidden, out], [0.0, 0.0], [1.0, 1.0])
     y, stats = emulate(net, np.array([[1.0, 1.0]]))                     # normalized input (1, 1)
     # neuron 0 fires every 2nd step (4 spikes), neuron 2 every 4th, negative (2 spikes)
-    assert stats.spikes == [6]
+    assert stats.messages == [6]
     assert stats.synops == 8 * 2 * 3 + 6 * 1                           # input each step + spikes
     assert np.isclose(y[0, 0], (4 - 2) / 8)
     assert np.isclose(stats.spike_rate, 6 / (3 * 8))

@@ -3,11 +3,12 @@ from .calibrate import MODES as CALIBRATION_MODES
 from .calibrate import OBJECTIVES as CALIBRATION_OBJECTIVES
 from .calibrate import calibrate, layer_mismatch
 from .convert import convert
-from .emulator import SpikeStats, emulate
+from .activity import Activity
+from .emulator import emulate
 from .metrics import conversion_report, lowpass_smooth, theorem1_terms
 from .network import SpikingLayer, SpikingNetwork
 from .workflow import calibration_points, convert_checkpoint
 
-__all__ = ["CALIBRATION_MODES", "CALIBRATION_OBJECTIVES", "SpikeStats", "SpikingLayer", "SpikingNetwork",
+__all__ = ["Activity", "CALIBRATION_MODES", "CALIBRATION_OBJECTIVES", "SpikingLayer", "SpikingNetwork",
            "calibrate", "calibration_points", "conversion_report", "convert", "convert_checkpoint", "emulate",
            "layer_mismatch", "lowpass_smooth", "theorem1_terms"]

@@ -7,51 +7,13 @@ to bound memory.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 
 from loihi_pinn.problems.base import as_points
 
+from .activity import Activity
 from .network import SpikingLayer, SpikingNetwork
-
-
-@dataclass
-class SpikeStats:
-    """Activity of one emulation: per hidden layer the messages sent (spikes, or graded
-    sigma-delta updates) and neuron counts; totals over all points."""
-
-    timesteps: int
-    points: int = 0
-    spikes: list[int] = field(default_factory=list)          # per hidden layer
-    neurons: list[int] = field(default_factory=list)         # per hidden layer
-    input_messages: int = 0
-    synops: int = 0
-    ann_macs_per_point: int = 0
-
-    def add(self, other: "SpikeStats") -> None:
-        self.points += other.points
-        self.spikes = [a + b for a, b in zip(self.spikes, other.spikes)] if self.spikes else list(other.spikes)
-        self.neurons = other.neurons
-        self.input_messages += other.input_messages
-        self.synops += other.synops
-
-    @property
-    def spike_rate(self) -> float:
-        """Fraction of non-zero neuron outputs over all hidden neurons and steps (seed 000)."""
-        return sum(self.spikes) / max(1, sum(self.neurons) * self.timesteps * self.points)
-
-    @property
-    def layer_rates(self) -> list[float]:
-        return [s / max(1, n * self.timesteps * self.points) for s, n in zip(self.spikes, self.neurons)]
-
-    def per_point(self) -> dict:
-        p = max(1, self.points)
-        return {"timesteps": self.timesteps, "spike_rate": self.spike_rate,
-                "layer_rates": self.layer_rates, "spikes_per_point": sum(self.spikes) / p,
-                "synops_per_point": self.synops / p, "ann_macs_per_point": self.ann_macs_per_point,
-                "synops_over_macs": self.synops / p / max(1, self.ann_macs_per_point)}
 
 
 def layer_currents(layer: SpikingLayer, inputs: torch.Tensor) -> torch.Tensor:
@@ -80,7 +42,7 @@ def _expand_input(x: torch.Tensor, timesteps: int) -> torch.Tensor:
 
 @torch.no_grad()
 def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk: int = 2048,
-            normalized: bool = False) -> tuple[np.ndarray, SpikeStats]:
+            normalized: bool = False) -> tuple[np.ndarray, Activity]:
     """Outputs ``(n, d_out)`` (float64 numpy) and activity for points ``(n, d_in)`` in physical
     coordinates (or already in [-1, 1] with ``normalized=True``)."""
     T = timesteps or net.timesteps
@@ -89,17 +51,17 @@ def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk:
                             dtype=net.layers[0].weight.dtype)
     if not normalized:
         x_all = net.normalize(x_all)
-    stats = SpikeStats(T, ann_macs_per_point=net.ann_macs())
+    stats = Activity(timesteps=T, steps=steps, ann_macs_per_point=net.ann_macs())
     outs = []
     for start in range(0, len(x_all), chunk):
         x = x_all[start:start + chunk]
-        chunk_stats = SpikeStats(T, points=len(x))
+        chunk_stats = Activity(points=len(x), timesteps=T)
         chunk_stats.input_messages = len(x) * net.d_in * net.model.input_steps(T)
         chunk_stats.synops = chunk_stats.input_messages * net.layers[0].neurons
         values = _expand_input(x, steps)
         for layer, nxt in zip(net.layers[:-1], net.layers[1:]):
             values, sent = run_hidden_layer(layer, net.model, values)
-            chunk_stats.spikes.append(int(sent.sum()))
+            chunk_stats.messages.append(int(sent.sum()))
             chunk_stats.neurons.append(layer.neurons)
             chunk_stats.synops += int(sent.sum()) * nxt.neurons
         outs.append(readout(net.layers[-1], values))

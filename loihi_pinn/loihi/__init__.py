@@ -1,9 +1,9 @@
 """Loihi 2 fixed point: integer arithmetic and the one run loop, quantization and fixed-point
 calibration, and the chip resource model. The neuron dynamics themselves are the models'
 (``loihi_pinn.neurons``)."""
-from .fixed_point import FixedPointLayer, FixedPointStats, StateOverflow, run_integers
+from .fixed_point import FixedPointLayer, StateOverflow, run_integers
 from .network import QuantizedNetwork
 from .quantize import calibrate_fixed_point, quantize
 
-__all__ = ["FixedPointLayer", "FixedPointStats", "QuantizedNetwork", "StateOverflow", "calibrate_fixed_point",
+__all__ = ["FixedPointLayer", "QuantizedNetwork", "StateOverflow", "calibrate_fixed_point",
            "quantize", "run_integers"]

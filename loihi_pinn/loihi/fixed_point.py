@@ -6,17 +6,18 @@ it (``lava/proc/dense/models.py``): every neuron layer first updates on what its
 last step, then every Dense buffers this step's messages for the next step (a Dense delays by one
 step). The neuron update is the model's (``loihi_pinn.neurons``); this module owns the rest:
 Lava's weight handling (``lava_weights``), the 24-bit state checks (``StateMonitor``) and the
-activity counts (``FixedPointStats``).
+activity counts (``Activity``).
 
 Lava keeps states in int32 and does not wrap at 24 bits; Loihi 2 does, so any state beyond 24
 bits is an overflow and is refused.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from loihi_pinn.conversion.activity import Activity
 from loihi_pinn.errors import InputError
 
 from .lava_env import import_netx
@@ -100,24 +101,6 @@ class FixedPointLayer:
         return self.weight.shape[0]
 
 
-@dataclass
-class FixedPointStats:
-    """Activity of a fixed-point run: ``messages`` sent per hidden layer (spikes, or non-zero
-    graded spikes), input messages, synaptic operations, ``steps`` per inference, and the largest
-    |state| seen per layer. With ``keep_states``: per hidden layer what the next layer integrated
-    (``sent``, ``(n, neurons)``, each message weighted as the receiver weighs it) and every
-    layer's final state (``states``, the model's own dicts)."""
-
-    points: int
-    steps: int
-    messages: list[int]
-    input_messages: int
-    synops: int
-    peak_state: list[int] = field(default_factory=list)
-    sent: list[np.ndarray] = field(default_factory=list, repr=False)
-    states: list[dict] = field(default_factory=list, repr=False)
-
-
 class StateMonitor:
     """Records the largest |state| per layer and refuses any beyond Loihi's 24 bits."""
 
@@ -134,7 +117,7 @@ class StateMonitor:
 
 
 def run_integers(model, layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int, *,
-                 keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
+                 keep_states: bool = False) -> tuple[np.ndarray, Activity]:
     """Run integer input ``messages`` ``(n, d_in)`` through ``layers`` with the neuron ``model``
     (a ``loihi_pinn.neurons.NeuronModel``), every point from its start state, for the model's
     steps per inference. Returns the readout's final state ``(n, d_out)`` (int64) and the
@@ -171,7 +154,9 @@ def run_integers(model, layers: list[FixedPointLayer], messages: np.ndarray, tim
                 sent[k + 1] = spikes
         pending = [np.zeros_like(p) if src is None else dense(eff, src)
                    for p, src, eff in zip(pending, sent, effective)]
-    stats = FixedPointStats(n, steps, counts, input_messages, synops, monitor.peaks)
+    stats = Activity(points=n, timesteps=timesteps, steps=steps, messages=counts,
+                     neurons=[layer.size for layer in layers[:-1]], input_messages=input_messages, synops=synops,
+                     peak_state=monitor.peaks)
     if keep_states:
         stats.sent, stats.states = delivered, states
     return model.readout_state(states[-1]).copy(), stats

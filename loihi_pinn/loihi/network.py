@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from loihi_pinn.conversion.activity import Activity
 from loihi_pinn.errors import InputError
+from loihi_pinn.neurons.registry import get_neuron
 from loihi_pinn.problems.base import as_points
 
-from loihi_pinn.neurons.registry import get_neuron
-
-from .fixed_point import STATE_LIMIT, FixedPointLayer, FixedPointStats, run_integers
+from .fixed_point import STATE_LIMIT, FixedPointLayer, run_integers
 
 
 @dataclass
@@ -62,7 +62,7 @@ class QuantizedNetwork:
         """Time steps per inference, from the input's first step to the readout's output."""
         return self.model.steps_per_inference(self.timesteps, len(self.layers))
 
-    def run_integers(self, messages: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, FixedPointStats]:
+    def run_integers(self, messages: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, Activity]:
         """Readout integers ``(n, d_out)`` and activity for input messages ``(n, d_in)``."""
         return run_integers(self.model, self.layers, messages, self.timesteps, keep_states=keep_states)
 
@@ -81,7 +81,7 @@ class QuantizedNetwork:
         bit-serial u)."""
         return np.asarray(sigma, dtype=np.float64) / self.output_scale + np.asarray(self.output_offset)
 
-    def run(self, points) -> tuple[np.ndarray, FixedPointStats]:
+    def run(self, points) -> tuple[np.ndarray, Activity]:
         """Outputs ``(n, d_out)`` and activity of the bit-exact fixed-point emulation."""
         raw, stats = self.run_integers(self.encode(points))
         return self.decode(raw), stats

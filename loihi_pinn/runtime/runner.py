@@ -26,7 +26,8 @@ import numpy as np
 
 from loihi_pinn.errors import InputError
 from loihi_pinn.export import read_netx
-from loihi_pinn.loihi import FixedPointStats, QuantizedNetwork
+from loihi_pinn.conversion.activity import Activity
+from loihi_pinn.loihi import QuantizedNetwork
 from loihi_pinn.loihi.lava_env import import_netx
 
 
@@ -53,7 +54,7 @@ class Backend(ABC):
     def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
         """Readout integers ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``."""
 
-    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> FixedPointStats:
+    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> Activity:
         """Messages and synaptic operations of ``messages`` ``(n, d_in)``, from the emulator."""
         return qnet.run_integers(messages)[1]
 
@@ -66,14 +67,14 @@ class EmulatorBackend(Backend):
     def __init__(self, *, copies: int = 1, progress: bool = True):
         super().__init__(copies=copies, progress=progress)
         self.copies = 1
-        self._last: tuple[np.ndarray, FixedPointStats] | None = None   # the last run's input and activity
+        self._last: tuple[np.ndarray, Activity] | None = None   # the last run's input and activity
 
     def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
         sigma, stats = qnet.run_integers(messages)
         self._last = (messages, stats)
         return sigma
 
-    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> FixedPointStats:
+    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> Activity:
         """The activity the last ``run`` counted when it ran these ``messages``: no second pass."""
         if self._last is not None and self._last[0] is messages:
             return self._last[1]
@@ -165,8 +166,7 @@ class Runner:
         sigma = self.backend.run(self.network, messages)
         wall = time.perf_counter() - start
         activity = self.backend.activity(self.network, messages)
-        n = max(1, len(messages))
+        per_point = activity.per_point()
         self.stats = RunStats(self.backend.name, len(messages), activity.steps, activity.steps * len(messages),
-                              (sum(activity.messages) + activity.input_messages) / n, activity.synops / n,
-                              wall, self.backend.copies)
+                              per_point["messages_per_point"], per_point["synops_per_point"], wall, self.backend.copies)
         return self.network.decode(sigma)
