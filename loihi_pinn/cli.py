@@ -1,7 +1,8 @@
 """The ``loihi-pinn`` command line: thin argument parsing over the pipeline stages.
 
 Bad input (unknown problem, malformed checkpoint, ...) prints one line ``error: ...`` and
-exits with status 2.
+exits with status 2. A problem is a shipped name or ``module:attribute`` (your own Problem), the
+module importable from the current directory.
 """
 from __future__ import annotations
 
@@ -14,20 +15,29 @@ from loihi_pinn.errors import InputError
 
 
 def _cmd_problems(args) -> None:
-    from loihi_pinn.problems import PROBLEM_NAMES, get_problem
-    from loihi_pinn.training import default_model
+    from loihi_pinn.problems import PROBLEM_NAMES, SPEC_FORM, get_problem
+    from loihi_pinn.training import default_model, training_defaults
 
     for name in PROBLEM_NAMES:
         problem = get_problem(name)
+        defaults = training_defaults(problem)
         print(problem.describe())
+        print(f"  network: {defaults.hidden_layers} x {defaults.width} tanh")
         print(f"  parameters: {default_model(problem).n_parameters}\n")
+    print(f"Your own problem: give {SPEC_FORM} wherever a problem name goes (README: 'Your own PDE').")
+
+
+def _print_outputs(problem, ranges: dict, label: str = "outputs") -> None:
+    """The lines printed in place of errors when the problem has no reference solution."""
+    print(f"reference    {problem.reference_method or 'none: the problem defines no reference solution'}")
+    print(f"{label:<12} " + ", ".join(f"{name} in [{lo:.4g}, {hi:.4g}]" for name, (lo, hi) in ranges.items()))
 
 
 def _cmd_train(args) -> None:
     import torch
 
     from loihi_pinn.problems import get_problem
-    from loihi_pinn.training import TrainConfig, fit
+    from loihi_pinn.training import TrainConfig, default_model, fit, training_defaults
 
     problem = get_problem(args.problem)
     if args.threads:
@@ -36,18 +46,26 @@ def _cmd_train(args) -> None:
         return _train_quantized(problem, args)
     if args.init_from:
         raise InputError("--init-from is for --activation qcfs or slip (fine-tuning a tanh PINN)")
-    defaults = problem.train_defaults
+    defaults = training_defaults(problem)
     config = TrainConfig(
-        adam_steps=args.steps if args.steps is not None else defaults["adam_steps"],
-        lbfgs_steps=args.lbfgs_steps if args.lbfgs_steps is not None else defaults["lbfgs_steps"],
-        lr=args.lr if args.lr is not None else defaults["lr"], seed=args.seed,
-        dtype=args.dtype or defaults.get("dtype", "float32"))
+        adam_steps=args.steps if args.steps is not None else defaults.adam_steps,
+        lbfgs_steps=args.lbfgs_steps if args.lbfgs_steps is not None else defaults.lbfgs_steps,
+        lr=args.lr if args.lr is not None else defaults.lr, seed=args.seed, dtype=args.dtype or defaults.dtype)
+    model = default_model(problem, args.seed, hidden_layers=args.hidden_layers, width=args.width)
     out = Path(args.out or f"runs/{problem.name}")
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    folder, report, result = fit(problem, config, out, command=command, progress=not args.quiet)
-    print(f"{problem.name}: rel L2 vs reference {report['rel_l2']:.3e} on {report['points']} grid points, "
-          f"final loss {result.final_losses['total']:.3e}, {result.seconds:.0f} s")
+    folder, report, result = fit(problem, config, out, net=model.net, command=command, progress=not args.quiet)
+    _print_fit(problem, problem.name, report, f"final loss {result.final_losses['total']:.3e}, {result.seconds:.0f} s")
     print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
+
+
+def _print_fit(problem, label: str, report: dict, details: str) -> None:
+    """One line for a trained network: its error against the reference (if any) and ``details``."""
+    errors = f"rel L2 vs reference {report['rel_l2']:.3e} on {report['points']} grid points, " \
+        if problem.has_reference else ""
+    print(f"{label}: {errors}{details}")
+    if not problem.has_reference:
+        _print_outputs(problem, report["output_ranges"])
 
 
 def _train_quantized(problem, args) -> None:
@@ -62,6 +80,9 @@ def _train_quantized(problem, args) -> None:
     teacher = load_checkpoint(args.init_from)
     if teacher.problem != problem.name:
         raise InputError(f"--init-from {args.init_from} is a {teacher.problem} PINN, not {problem.name}")
+    if args.hidden_layers or args.width:
+        raise InputError(f"--hidden-layers and --width shape a tanh network; --activation {args.activation} keeps "
+                         f"the layers of its --init-from network")
     if args.sparsity and args.activation != "bitserial":
         raise InputError("--sparsity (the bit-sparsity regularizer of seed 003) is for --activation bitserial")
     if args.activation == "bitserial":
@@ -77,8 +98,7 @@ def _train_quantized(problem, args) -> None:
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     folder, report = fit_quantized(problem, teacher.model, params, config, out, activation=activation,
                                    command=command, progress=not args.quiet)
-    print(f"{problem.name} ({args.activation}, {tag}): rel L2 vs reference {report['rel_l2']:.3e} "
-          f"on {report['points']} grid points")
+    _print_fit(problem, f"{problem.name} ({args.activation}, {tag})", report, f"distilled from {args.init_from}")
     print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
 
 
@@ -95,11 +115,10 @@ def _cmd_evaluate(args) -> None:
 def _evaluate_checkpoint(args) -> None:
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
-    from loihi_pinn.problems import get_problem
     from loihi_pinn.training import load_checkpoint
 
     ckpt = load_checkpoint(args.model)
-    problem = get_problem(ckpt.problem)
+    problem = ckpt.find_problem()
     points = _read_points(args.points) if args.points else None
     report = error_report(problem, lambda x: predict_model(ckpt.model, x), points)
     arch = ckpt.metadata["architecture"]
@@ -107,29 +126,38 @@ def _evaluate_checkpoint(args) -> None:
     print(f"problem      {problem.name}: {problem.equation}")
     print(f"network      {' -> '.join(map(str, arch['layer_sizes']))} {arch['activation']}, "
           f"{ckpt.metadata['parameters']} parameters")
-    print(f"reference    {problem.reference_method}")
     where = f"points from {args.points}" if args.points else "grid points"
-    print(f"rel L2       {report['rel_l2']:.3e}  (max abs error {report['max_abs_error']:.2e}, "
-          f"{report['points']} {where})")
-    for name, err in report.get("rel_l2_per_output", {}).items():
-        print(f"  {name:<10} {err:.3e}")
+    if problem.has_reference:
+        print(f"reference    {problem.reference_method}")
+        print(f"rel L2       {report['rel_l2']:.3e}  (max abs error {report['max_abs_error']:.2e}, "
+              f"{report['points']} {where})")
+        for name, err in report.get("rel_l2_per_output", {}).items():
+            print(f"  {name:<10} {err:.3e}")
+    else:
+        _print_outputs(problem, report["output_ranges"], "PINN")
+        print(f"points       {report['points']} {where}")
     if args.plot:
         points = problem.evaluation_points()
-        path = plot_solutions(problem, {"reference": problem.reference(points),
-                                        "PINN": predict_model(ckpt.model, points)}, args.plot,
-                              title=f"{problem.name}: PINN rel L2 {report['rel_l2']:.2e}")
+        fields = {"reference": problem.reference(points)} if problem.has_reference else {}
+        fields["PINN"] = predict_model(ckpt.model, points)
+        title = f"PINN rel L2 {report['rel_l2']:.2e}" if problem.has_reference else "PINN"
+        path = plot_solutions(problem, fields, args.plot, title=f"{problem.name}: {title}")
         print(f"plot         {path}")
 
 
 def _evaluate_snn(args) -> None:
-    from loihi_pinn.conversion import SpikingNetwork, conversion_report, emulate
+    from loihi_pinn.conversion import SpikingNetwork, emulate
+    from loihi_pinn.conversion.workflow import network_report
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
-    from loihi_pinn.problems import get_problem
+    from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.training import load_checkpoint
 
     net = SpikingNetwork.load(args.model)
-    problem = get_problem(net.metadata["problem"])
+    problem = problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out)
+    if args.smooth is not None and not problem.has_reference:
+        raise InputError(f"--smooth reports the error against the reference solution, and problem "
+                         f"{problem.name!r} has none ({problem.reference_method or 'it defines none'})")
     try:
         ann = load_checkpoint(net.metadata["source_checkpoint"]).model
     except InputError:
@@ -138,24 +166,27 @@ def _evaluate_snn(args) -> None:
     if args.points:
         points = _read_points(args.points)
         report = error_report(problem, lambda x: emulate(net, x)[0], points)
-        print(f"rel L2 at {report['points']} points from {args.points}: {report['rel_l2']:.3e}")
+        if problem.has_reference:
+            print(f"rel L2 at {report['points']} points from {args.points}: {report['rel_l2']:.3e}")
+        else:
+            _print_outputs(problem, report["output_ranges"], "SNN")
+            print(f"points       {report['points']} from {args.points}")
         return
-    report = conversion_report(net, problem, ann_predict, smooth_keep=args.smooth)
-    if not getattr(args, "quiet", False):
-        _print_snn_report(net, report)
+    report = network_report(net, problem, ann_predict, smooth_keep=args.smooth)
+    _print_snn_report(net, problem, report)
     if args.plot:
         points = problem.evaluation_points()
-        fields = {"reference": problem.reference(points)}
+        fields = {"reference": problem.reference(points)} if problem.has_reference else {}
         if ann_predict:
             fields["PINN"] = ann_predict(points)
         fields["SNN"] = report["outputs"]
+        error = f", rel L2 {report['rel_l2']:.2e}" if "rel_l2" in report else ""
         path = plot_solutions(problem, fields, args.plot,
-                              title=f"{problem.name}: {net.neuron} SNN, T = {net.timesteps}, "
-                                    f"rel L2 {report['rel_l2']:.2e}")
+                              title=f"{problem.name}: {net.neuron} SNN, T = {net.timesteps}{error}")
         print(f"plot         {path}")
 
 
-def _print_snn_report(net, report: dict) -> None:
+def _print_snn_report(net, problem, report: dict) -> None:
     meta = net.metadata
     print(f"network      {net.describe()}")
     print(f"problem      {meta['problem']}  (from checkpoint {meta['source_checkpoint']})")
@@ -163,33 +194,35 @@ def _print_snn_report(net, report: dict) -> None:
           + (f", {meta['calibration_objective']} objective" if meta["calibration"] != "none" else "")
           + (f" ({meta['calibration_points']} points, {meta['calibration_seconds']:.0f} s)"
              if meta["calibration"] != "none" else ""))
-    line = f"rel L2       {report['rel_l2']:.3e} vs reference"
-    if "ann_rel_l2" in report:
-        line += f"  (PINN {report['ann_rel_l2']:.3e}; SNN vs PINN {report['rel_l2_vs_ann']:.3e})"
-    print(line)
+    if problem.has_reference:
+        line = f"rel L2       {report['rel_l2']:.3e} vs reference"
+        if "ann_rel_l2" in report:
+            line += f"  (PINN {report['ann_rel_l2']:.3e}; SNN vs PINN {report['rel_l2_vs_ann']:.3e})"
+        print(line)
+    else:
+        _print_outputs(problem, report["output_ranges"], "SNN")
+        if "rel_l2_vs_ann" in report:
+            print(f"rel L2       {report['rel_l2_vs_ann']:.3e} SNN vs PINN")
     if "rel_l2_smoothed" in report:
         print(f"smoothed     {report['rel_l2_smoothed']:.3e} vs reference (low-pass, keep {report['smooth_keep']})")
     print(f"spike rate   {report['spike_rate']:.3f}  (per layer "
           f"{' '.join(f'{r:.3f}' for r in report['layer_rates'])})")
-    print(f"per point    {report['spikes_per_point']:.0f} spikes, {report['synops_per_point']:.0f} synaptic ops "
+    print(f"per point    {report['hidden_messages_per_point']:.0f} spikes, {report['synops_per_point']:.0f} synaptic ops "
           f"= {report['synops_over_macs']:.2f} x the ANN's {report['ann_macs_per_point']} MACs")
-
-
-NEURON_ALIASES = {"qcfs-if": "signed_if"}     # QCFS/SlipReLU networks run on the signed IF neuron, v(0) = delta theta
 
 
 def _cmd_convert(args) -> None:
     from loihi_pinn.conversion import convert_checkpoint
+    from loihi_pinn.neurons import get_neuron
     from loihi_pinn.training import load_checkpoint
 
-    args.neuron = NEURON_ALIASES.get(args.neuron, args.neuron)
+    model = get_neuron(args.neuron)
+    args.neuron = model.name                 # an alias (qcfs-if) names its model
     checkpoint = load_checkpoint(args.checkpoint)
-    arch = checkpoint.model.architecture
-    if args.timesteps is None:         # a B-bit network's bit-serial form takes T = B steps a layer
-        bits = arch.get("activation_params", {}).get("bits")
-        args.timesteps = bits if args.neuron == "bitserial" and bits else 32
-    if args.calibration is None:       # bit-serial conversion is exact: nothing to calibrate
-        args.calibration = "none" if args.neuron == "bitserial" else "advanced"
+    if args.timesteps is None:
+        args.timesteps = model.default_timesteps(checkpoint.model.architecture)
+    if args.calibration is None:
+        args.calibration = model.default_calibration
     net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration,
                                      objective=args.objective, percentile=args.percentile, pieces=args.pieces,
                                      n_calibration=args.calibration_points, iterations=args.iterations,
@@ -197,7 +230,7 @@ def _cmd_convert(args) -> None:
     out = Path(args.out or f"runs/converted/{net.metadata['problem']}_{args.neuron}_T{args.timesteps}_"
                            f"{args.calibration}.snn")
     net.save(out)
-    _print_snn_report(net, report)
+    _print_snn_report(net, checkpoint.find_problem(), report)
     print(f"saved        {out}")
 
 
@@ -223,11 +256,12 @@ def _cmd_export(args) -> None:
     path, report = export_converted(args.converted, out, n_calibration=args.calibration_points, seed=args.seed,
                                     headroom=args.headroom, weight_max=args.weight_max,
                                     calibrate=not args.no_calibration)
-    line = (f"rel L2       float SNN {report['rel_l2_float_snn']:.3e}, fixed point "
-            f"{report['rel_l2_fixed_point']:.3e}")
-    if "rel_l2_fixed_point_calibrated" in report:
-        line += f", after fixed-point calibration {report['rel_l2_fixed_point_calibrated']:.3e}"
-    print(line)
+    suffix = "" if "rel_l2_float_snn" in report else "_vs_float_snn"
+    line = "rel L2       " + (f"float SNN {report['rel_l2_float_snn']:.3e}, " if not suffix else "")
+    line += f"fixed point {report['rel_l2_fixed_point' + suffix]:.3e}"
+    if f"rel_l2_fixed_point_calibrated{suffix}" in report:
+        line += f", after fixed-point calibration {report['rel_l2_fixed_point_calibrated' + suffix]:.3e}"
+    print(line + (" vs the float SNN (no reference solution)" if suffix else ""))
     print(f"per point    {report['steps_per_point']} steps, {report['messages_per_point']:.0f} spikes (messages), "
           f"{report['synops_per_point']:.0f} synaptic ops")
     print(f"saved        {path}")
@@ -258,12 +292,13 @@ def _cmd_check(args) -> None:
 def _cmd_run(args) -> None:
     import numpy as np
 
-    from loihi_pinn.evaluation import relative_l2
-    from loihi_pinn.problems import get_problem
+    from loihi_pinn.evaluation import output_ranges, relative_l2
+    from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.runtime import Runner
 
     runner = Runner(args.file, args.backend, copies=args.copies, progress=not args.quiet)
-    problem = get_problem(runner.model_card["problem"])
+    qnet = runner.network
+    problem = problem_from_metadata(runner.model_card, qnet.lower, qnet.upper, qnet.d_out)
     if args.points_file:
         points = _read_points(args.points_file)
     else:
@@ -272,7 +307,10 @@ def _cmd_run(args) -> None:
     outputs = runner.predict(points)
     st = runner.stats
     print(f"backend      {st.backend}  ({st.points} points, {st.copies} network cop{'y' if st.copies == 1 else 'ies'} side by side)")
-    print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
+    if problem.has_reference:
+        print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
+    else:
+        _print_outputs(problem, output_ranges(outputs, problem.output_names))
     print(f"per point    {st.steps_per_point} time steps, {st.messages_per_point:.0f} spikes (messages), "
           f"{st.synops_per_point:.0f} synaptic ops")
     print(f"wall time    {st.wall_seconds:.2f} s  ({st.points / st.wall_seconds:.1f} points/s)")
@@ -339,13 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("problems", help="list the benchmark problems with their set-up").set_defaults(run=_cmd_problems)
 
     p = sub.add_parser("train", help="train a PINN for a benchmark problem")
-    p.add_argument("problem", help="problem name (see 'loihi-pinn problems')")
+    p.add_argument("problem", help="problem name (see 'loihi-pinn problems') or module:attribute (your own)")
     p.add_argument("--steps", type=int, help="Adam steps (default: the problem's)")
     p.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations after Adam (default: the problem's)")
     p.add_argument("--lr", type=float, help="initial Adam learning rate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--dtype", choices=["float32", "float64"], help="training precision (default: the problem's)")
+    p.add_argument("--hidden-layers", type=int, help="tanh network: hidden layers (default: the problem's)")
+    p.add_argument("--width", type=int, help="tanh network: units per hidden layer (default: the problem's)")
     p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM)")
     p.add_argument("--activation", choices=["tanh", "qcfs", "slip", "bitserial"], default="tanh",
                    help="qcfs / slip: quantization-aware activations for low-latency conversion (seed 004); "
@@ -371,11 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "this fraction of modes per axis (seed 000, Fig. 9)")
     p.set_defaults(run=_cmd_evaluate)
 
-    from loihi_pinn.conversion import CALIBRATION_MODES, CALIBRATION_OBJECTIVES, NEURON_MODELS
+    from loihi_pinn.conversion import CALIBRATION_MODES, CALIBRATION_OBJECTIVES
+    from loihi_pinn.neurons import NEURON_MODELS, neuron_choices
     p = sub.add_parser("convert", help="convert a checkpoint to a calibrated spiking network")
     p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
-    p.add_argument("--neuron", choices=[*NEURON_MODELS, *NEURON_ALIASES], default="sigma_delta",
-                   help="qcfs-if: the signed IF neuron for QCFS/SlipReLU networks (= signed_if)")
+    p.add_argument("--neuron", choices=neuron_choices(), default="sigma_delta",
+                   help="; ".join(f"{' = '.join((m.name, *m.aliases))}: {m.description}" for m in NEURON_MODELS.values()))
     p.add_argument("--timesteps", type=int,
                    help="time steps T per inference (per layer for bitserial; default 32, or a bit-serial network's bits)")
     p.add_argument("--calibration", choices=CALIBRATION_MODES,
@@ -430,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "" not in sys.path:            # 'module:attribute' problems import from the current directory,
+        sys.path.append("")           # as under 'python -m'; appended, so it shadows no installed module
     args = build_parser().parse_args(argv)
     try:
         args.run(args)

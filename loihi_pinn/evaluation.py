@@ -1,4 +1,4 @@
-"""Errors of a predictor against a problem's reference solution."""
+"""Errors of a predictor against a problem's reference solution (or, without one, its output ranges)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -22,11 +22,21 @@ def predict_model(model: torch.nn.Module, points: np.ndarray, batch: int = 65536
     return torch.cat(outs).double().numpy()
 
 
+def output_ranges(values: np.ndarray, names) -> dict:
+    """``{name: [min, max]}`` of each output column of ``values`` ``(n, d_out)``."""
+    return {name: [float(values[:, i].min()), float(values[:, i].max())] for i, name in enumerate(names)}
+
+
 def error_report(problem: Problem, predict: Callable[[np.ndarray], np.ndarray],
                  points: np.ndarray | None = None) -> dict:
-    """rel L2 overall and per output, and max abs error, on ``points`` (default: evaluation grid)."""
+    """rel L2 overall and per output, and max abs error, against the problem's reference on
+    ``points`` (default: evaluation grid); without a reference, the range of each output instead
+    (``output_ranges``). Always ``points``: how many."""
     points = problem.evaluation_points() if points is None else problem.check_points(points)
-    ref, pred = problem.reference(points), predict(points)
+    pred = predict(points)
+    if not problem.has_reference:
+        return {"points": len(points), "output_ranges": output_ranges(pred, problem.output_names)}
+    ref = problem.reference(points)
     report = {"rel_l2": relative_l2(pred, ref), "max_abs_error": float(np.abs(pred - ref).max()),
               "points": len(points)}
     if problem.d_out > 1:

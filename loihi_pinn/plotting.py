@@ -34,7 +34,8 @@ def plot_solutions(problem: Problem, fields: dict[str, np.ndarray], path, title:
     """Reference and predictions on the evaluation grid, with |error| of each prediction.
 
     ``fields`` maps a label to values ``(n_grid, d_out)`` on ``problem.evaluation_points()``;
-    the first entry is the reference. 1-D problems get line plots; 2-D ones images; 3-D ones
+    the first entry is the reference, or without one what the others are compared with (a
+    single entry is plotted alone). 1-D problems get line plots; 2-D ones images; 3-D ones
     (x, y, t) an image at the last time. One row per output.
     """
     labels = list(fields)
@@ -73,15 +74,18 @@ def plot_solutions(problem: Problem, fields: dict[str, np.ndarray], path, title:
 def _plot_lines(problem, fields, x, path, title):
     labels = list(fields)
     ref = fields[labels[0]][:, 0]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), sharex=True)
+    fig, axs = plt.subplots(2 if len(labels) > 1 else 1, 1, figsize=(6, 5), sharex=True, squeeze=False)
+    top, bottom = axs[0, 0], axs[-1, 0]
     for k, v in fields.items():
         top.plot(x, v[:, 0], label=k, lw=2.5 if k == labels[0] else 1.2)
-    for k in labels[1:]:
-        bottom.semilogy(x, np.abs(fields[k][:, 0] - ref) + 1e-16, label=f"|{k} - {labels[0]}|")
     top.set(ylabel=problem.output_names[0], title=title or problem.name)
-    bottom.set(xlabel=problem.input_names[0], ylabel="abs error")
     top.legend()
-    bottom.legend()
+    if len(labels) > 1:
+        for k in labels[1:]:
+            bottom.semilogy(x, np.abs(fields[k][:, 0] - ref) + 1e-16, label=f"|{k} - {labels[0]}|")
+        bottom.set(ylabel="abs error")
+        bottom.legend()
+    bottom.set(xlabel=problem.input_names[0])
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -19,6 +19,8 @@ def test_problems_lists_all_six_with_the_papers_parameter_counts(capsys):
     for name in PROBLEM_NAMES:
         assert f"\n{name}: " in "\n" + out
     assert "parameters: 20601" in out and "parameters: 8361" in out
+    assert "  network: 6 x 40 tanh\n  parameters: 8361" in out
+    assert "give 'module:attribute'" in out
 
 
 def test_train_then_evaluate_on_own_points(tmp_path, capsys):

@@ -5,23 +5,41 @@ import hashlib
 import time
 
 import numpy as np
+import torch
 
-from loihi_pinn.evaluation import predict_model
-from loihi_pinn.problems import Problem, get_problem
+from loihi_pinn.evaluation import output_ranges, predict_model, relative_l2
+from loihi_pinn.problems import Problem, problem_metadata, uniform
 from loihi_pinn.training import Checkpoint, load_checkpoint
 from loihi_pinn.training.checkpoint import WEIGHTS
 
 from .calibrate import calibrate
 from .convert import convert
+from .emulator import emulate
 from .metrics import conversion_report
 from .network import SpikingNetwork
 
 
-def calibration_points(problem: Problem, n: int, seed: int) -> np.ndarray:
-    """``n`` points uniform in the problem's box, ``(n, d_in)``, physical units."""
-    rng = np.random.default_rng(seed)
-    lo, hi = np.array(problem.lower), np.array(problem.upper)
-    return lo + (hi - lo) * rng.random((n, problem.d_in))
+def calibration_points(box, n: int, seed: int) -> np.ndarray:
+    """``n`` points uniform in the box ``box.lower`` .. ``box.upper`` (a Problem, a PINN or a
+    SpikingNetwork), ``(n, d_in)`` float64, physical units."""
+    return uniform(box.lower, box.upper)(n, torch.Generator().manual_seed(seed)).numpy()
+
+
+def network_report(net: SpikingNetwork, problem: Problem, ann_predict=None, *,
+                   smooth_keep: float | None = None) -> dict:
+    """``conversion_report`` on the problem's evaluation grid when the problem has a reference;
+    without one, the activity, the range of each output and (given ``ann_predict``) the error
+    against the PINN, ``rel_l2_vs_ann``."""
+    if problem.has_reference:
+        return conversion_report(net, problem, ann_predict, smooth_keep=smooth_keep)
+    points = problem.evaluation_points()
+    snn, stats = emulate(net, points)
+    report = {"neuron": net.neuron, "calibration": net.metadata.get("calibration"), **stats.per_point(),
+              "points": len(points), "output_ranges": output_ranges(snn, problem.output_names)}
+    if ann_predict is not None:
+        report["rel_l2_vs_ann"] = relative_l2(snn, ann_predict(points))
+    report["outputs"] = snn
+    return report
 
 
 def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str = "advanced", *,
@@ -29,13 +47,15 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
                        delta_fraction: float = 1e-3,
                        n_calibration: int = 2048, iterations: int = 300, seed: int = 0,
                        progress: bool = True) -> tuple[SpikingNetwork, dict]:
-    """Convert and calibrate a checkpoint (folder, shipped name or ``Checkpoint``); returns the
-    network (metadata: source, hash, settings, measured errors) and its report on the grid."""
+    """Convert and calibrate a checkpoint (folder, shipped name or ``Checkpoint``) of any problem:
+    calibration points come from the checkpoint's box. Returns the network (metadata: problem
+    name, spec and input/output names, source, hash, settings, measured errors) and its
+    ``network_report`` on the problem's evaluation grid."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
-    problem = get_problem(ckpt.problem)
-    points = calibration_points(problem, n_calibration, seed)
+    problem = ckpt.find_problem()
+    points = calibration_points(ckpt.model, n_calibration, seed)
     source = ckpt.path.name if ckpt.path.parent.name == "checkpoints" else str(ckpt.path)
-    meta = {"problem": problem.name, "source_checkpoint": source,
+    meta = {**problem_metadata(problem), "source_checkpoint": source,
             "source_sha256": hashlib.sha256((ckpt.path / WEIGHTS).read_bytes()).hexdigest(),
             "calibration_points": n_calibration, "calibration_iterations": iterations, "seed": seed}
     net = convert(ckpt.model, neuron, timesteps, points, percentile=percentile, pieces=pieces,
@@ -44,6 +64,6 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     calibrate(net, ckpt.model, points, calibration, objective=objective, iterations=iterations, seed=seed,
               progress=progress)
     net.metadata["calibration_seconds"] = time.perf_counter() - start
-    report = conversion_report(net, problem, lambda x: predict_model(ckpt.model, x))
+    report = network_report(net, problem, lambda x: predict_model(ckpt.model, x))
     net.metadata["errors"] = {k: v for k, v in report.items() if k != "outputs"}
     return net, report

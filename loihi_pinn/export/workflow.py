@@ -9,8 +9,7 @@ import numpy as np
 from loihi_pinn.conversion import SpikingNetwork, calibration_points, emulate
 from loihi_pinn.evaluation import relative_l2
 from loihi_pinn.loihi import calibrate_fixed_point, quantize
-from loihi_pinn.loihi.bitserial import integer_reference
-from loihi_pinn.problems import get_problem
+from loihi_pinn.problems import problem_from_metadata
 
 from .netx import write_netx
 
@@ -18,26 +17,30 @@ from .netx import write_netx
 def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0, headroom: float = 2.0,
                      weight_max: int = 15, calibrate: bool = True) -> tuple[Path, dict]:
     """Quantize a converted network (``.snn`` path or ``SpikingNetwork``; sigma_delta, if_hard or
-    signed_if), calibrate it on the fixed-point emulator (bit-serial: check it equals its integer
-    B-bit network instead), measure rel L2 on the problem's evaluation grid (float SNN, fixed
-    point before and after calibration) and write ``out``. Returns the path
-    and the error report, which also goes into the model card."""
+    signed_if) on points of its own box, calibrate it on the fixed-point emulator (bit-serial:
+    check it equals its integer B-bit network instead), measure on its problem's evaluation grid
+    and write ``out``. Errors: rel L2 of the float SNN and of the fixed point before and after
+    calibration against the reference; without a reference, of the fixed point against the
+    float SNN (keys ending ``_vs_float_snn``). Returns the path and the report, which also goes
+    into the model card."""
     snn = converted if isinstance(converted, SpikingNetwork) else SpikingNetwork.load(converted)
-    problem = get_problem(snn.metadata["problem"])
-    points = calibration_points(problem, n_calibration, seed + 1)
+    problem = problem_from_metadata(snn.metadata, snn.lower, snn.upper, snn.d_out)
+    points = calibration_points(snn, n_calibration, seed + 1)
     grid = problem.evaluation_points()
-    reference = problem.reference(grid)
+    float_snn = emulate(snn, grid)[0]
+    target, suffix = (problem.reference(grid), "") if problem.has_reference else (float_snn, "_vs_float_snn")
     qnet = quantize(snn, points, headroom=headroom, weight_max=weight_max)
     messages = qnet.encode(grid)
     raw, stats = qnet.run_integers(messages)
-    report = {"rel_l2_float_snn": relative_l2(emulate(snn, grid)[0], reference),
-              "rel_l2_fixed_point": relative_l2(qnet.decode(raw), reference)}
-    if snn.neuron == "bitserial":          # nothing to calibrate: the run is the integer B-bit network, bit for bit
-        report["equals_integer_network"] = bool(np.array_equal(raw, integer_reference(qnet.layers, messages)))
+    report = {"rel_l2_float_snn": relative_l2(float_snn, target)} if problem.has_reference else {}
+    report[f"rel_l2_fixed_point{suffix}"] = relative_l2(qnet.decode(raw), target)
+    exact = snn.model.integer_reference(qnet.layers, messages)
+    if exact is not None:                  # nothing to calibrate: the run must equal the model's integer network
+        report["equals_integer_network"] = bool(np.array_equal(raw, exact))
     elif calibrate:
         calibrate_fixed_point(qnet, snn, points)
         raw, stats = qnet.run_integers(messages)
-        report["rel_l2_fixed_point_calibrated"] = relative_l2(qnet.decode(raw), reference)
+        report[f"rel_l2_fixed_point_calibrated{suffix}"] = relative_l2(qnet.decode(raw), target)
     report.update(points=len(grid), steps_per_point=stats.steps,
                   messages_per_point=(sum(stats.messages) + stats.input_messages) / len(grid),
                   synops_per_point=stats.synops / len(grid), peak_state=stats.peak_state)

@@ -1,12 +1,13 @@
-"""A PDE benchmark problem: domain, conditions (each a residual that vanishes on the solution),
-a reference solution and a fixed evaluation grid.
+"""A PDE problem: domain, conditions (each a residual that vanishes on the solution), an
+optional reference solution and a fixed evaluation grid.
 
 Points are always physical coordinates of shape ``(n, d_in)`` in the order of
 ``Problem.input_names``; solutions have shape ``(n, d_out)`` in the order of ``output_names``.
+Network size and training budget are not part of a problem: see ``loihi_pinn.training.defaults``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -16,6 +17,9 @@ from loihi_pinn.errors import InputError
 
 Field = Callable[[torch.Tensor], torch.Tensor]
 """A differentiable map from points ``(n, d_in)`` to values ``(n, d_out)`` (a model or a reference)."""
+
+GRID_POINTS = 10_000
+"""Evaluation grid size of a problem that gives no ``grid_shape``: about this many points, as many per input."""
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,14 @@ class Condition:
 
 @dataclass(frozen=True)
 class Problem:
-    """A benchmark problem of seed 000 with the paper's network size.
+    """A PDE on a box: what training needs (``conditions``) and what the later stages need
+    (the box and the input and output names).
 
-    ``lower``/``upper`` bound the box domain (physical units); ``reference(x)`` maps
-    ``(n, d_in)`` float64 points to the ``(n, d_out)`` reference solution; ``grid_shape``
-    gives the points per input of the fixed evaluation grid.
+    ``lower``/``upper`` bound the box domain (physical units); ``reference(x)``, if given, maps
+    ``(n, d_in)`` float64 points to the ``(n, d_out)`` reference solution; ``grid_shape`` gives
+    the points per input of the fixed evaluation grid (default: about ``GRID_POINTS`` in all).
+    ``spec`` is how ``get_problem`` found it (a shipped name or ``"module:attribute"``) and is
+    recorded in checkpoints, so later stages can find the reference again.
     """
 
     name: str
@@ -48,14 +55,24 @@ class Problem:
     output_names: tuple[str, ...]
     lower: tuple[float, ...]
     upper: tuple[float, ...]
-    conditions: tuple[Condition, ...]
-    reference: Callable[[np.ndarray], np.ndarray]
-    reference_method: str
-    grid_shape: tuple[int, ...]
-    hidden_layers: int
-    width: int
+    conditions: tuple[Condition, ...] = ()
+    reference: Callable[[np.ndarray], np.ndarray] | None = None
+    reference_method: str = ""
+    grid_shape: tuple[int, ...] | None = None
     notes: str = ""
-    train_defaults: dict = field(default_factory=dict)
+    spec: str | None = None
+
+    def __post_init__(self):
+        d = len(self.input_names)
+        if not (d and len(self.lower) == len(self.upper) == d and self.output_names):
+            raise InputError(f"problem {self.name!r}: give one lower and one upper bound per input "
+                             f"({d} input names, {len(self.lower)} lower, {len(self.upper)} upper) "
+                             f"and at least one output name")
+        if not all(lo < hi for lo, hi in zip(self.lower, self.upper)):
+            raise InputError(f"problem {self.name!r}: every lower bound must be below its upper bound; "
+                             f"got lower {tuple(self.lower)}, upper {tuple(self.upper)}")
+        if self.grid_shape is None:
+            object.__setattr__(self, "grid_shape", (round(GRID_POINTS ** (1 / d)) + 1,) * d)
 
     @property
     def d_in(self) -> int:
@@ -64,6 +81,10 @@ class Problem:
     @property
     def d_out(self) -> int:
         return len(self.output_names)
+
+    @property
+    def has_reference(self) -> bool:
+        return self.reference is not None
 
     def evaluation_points(self) -> np.ndarray:
         """The fixed evaluation grid, shape ``(prod(grid_shape), d_in)``, float64, physical units."""
@@ -76,14 +97,13 @@ class Problem:
         return as_points(points, self.d_in, f"points for '{self.name}'", self.input_names)
 
     def describe(self) -> str:
-        """A multi-line human summary: equation, domain, network, reference."""
+        """A multi-line human summary: equation, domain, outputs, reference."""
         box = " x ".join(f"{n} in [{lo:g}, {hi:g}]" for n, lo, hi in
                          zip(self.input_names, self.lower, self.upper))
         lines = [f"{self.name}: {self.equation}",
                  f"  domain: {box}",
                  f"  outputs: {', '.join(self.output_names)}",
-                 f"  network: {self.hidden_layers} x {self.width} tanh",
-                 f"  reference: {self.reference_method}"]
+                 f"  reference: {self.reference_method or ('given' if self.has_reference else 'none')}"]
         if self.notes:
             lines.append(f"  notes: {self.notes}")
         return "\n".join(lines)
@@ -104,13 +124,14 @@ def as_points(points, d_in: int, what: str = "points", names=None) -> np.ndarray
     return x
 
 
-def uniform(lower, upper) -> Callable[[int, torch.Generator], torch.Tensor]:
-    """Sampler of n uniform points in the box ``[lower, upper]`` (one bound per input)."""
-    lo = torch.tensor(lower, dtype=torch.float64)
-    hi = torch.tensor(upper, dtype=torch.float64)
+def uniform(lower, upper, dtype: torch.dtype = torch.float64) -> Callable[[int, torch.Generator], torch.Tensor]:
+    """Sampler of n uniform points ``(n, d_in)`` of ``dtype`` in the box ``[lower, upper]`` (one
+    bound per input, physical units): the one uniform sampler of the package."""
+    lo = torch.as_tensor(lower, dtype=dtype)
+    hi = torch.as_tensor(upper, dtype=dtype)
 
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
-        return lo + (hi - lo) * torch.rand(n, len(lo), generator=gen, dtype=torch.float64)
+        return lo + (hi - lo) * torch.rand(n, len(lo), generator=gen, dtype=dtype)
 
     return sample
 

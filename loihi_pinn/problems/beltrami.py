@@ -48,6 +48,5 @@ def build() -> Problem:
             Condition("boundary", box_faces(LOWER, UPPER, axes=(0, 1)), data, n_points=1000, weight=10.0),
         ),
         reference=numpy_reference(exact), reference_method="analytic (eq. 9)",
-        grid_shape=(21, 21, 11), hidden_layers=4, width=128,
-        train_defaults=dict(adam_steps=6000, lbfgs_steps=3000, lr=1e-3),
+        grid_shape=(21, 21, 11),
     )

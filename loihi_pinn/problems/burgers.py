@@ -86,7 +86,6 @@ def build() -> Problem:
             Condition("periodic", _periodic_pairs, periodic_residual, n_points=300, weight=20.0),
         ),
         reference=numpy_reference(exact), reference_method="Cole-Hopf, Fourier-Bessel series",
-        grid_shape=(256, 101), hidden_layers=6, width=40,
+        grid_shape=(256, 101),
         notes=f"nu = {NU} (not given by the paper); standard sign (the paper prints u_t - u u_x): front at x = pi",
-        train_defaults=dict(adam_steps=10000, lbfgs_steps=10000, lr=1e-3),
     )

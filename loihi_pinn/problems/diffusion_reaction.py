@@ -108,7 +108,6 @@ def build() -> Problem:
                       n_points=200, weight=10.0),
         ),
         reference=reference, reference_method="method of lines, 801 nodes, BDF rtol 1e-10",
-        grid_shape=(201, 51), hidden_layers=3, width=100,
+        grid_shape=(201, 51),
         notes="walls: free-space (heat-kernel) values, time-dependent Dirichlet",
-        train_defaults=dict(adam_steps=6000, lbfgs_steps=1500, lr=1e-3),
     )

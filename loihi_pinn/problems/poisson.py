@@ -46,6 +46,5 @@ def build() -> Problem:
                       n_points=400, weight=10.0),
         ),
         reference=numpy_reference(exact), reference_method=f"separable series, {SERIES_TERMS} odd terms",
-        grid_shape=(101, 101), hidden_layers=3, width=100,
-        train_defaults=dict(adam_steps=10000, lbfgs_steps=6000, lr=1e-3),
+        grid_shape=(101, 101),
     )

@@ -19,6 +19,5 @@ def build() -> Problem:
         name="sin", equation="u(x) = sin(x) (regression)",
         input_names=("x",), output_names=("u",), lower=LOWER, upper=UPPER,
         conditions=(data,), reference=numpy_reference(exact), reference_method="exact",
-        grid_shape=(1001,), hidden_layers=2, width=40,
-        train_defaults=dict(adam_steps=10000, lbfgs_steps=5000, lr=2e-3, dtype="float64"),
+        grid_shape=(1001,),
     )

@@ -56,6 +56,5 @@ def build() -> Problem:
                       n_points=400, weight=20.0),
         ),
         reference=numpy_reference(exact), reference_method="d'Alembert with reflections (exact)",
-        grid_shape=(201, 101), hidden_layers=3, width=100,
-        train_defaults=dict(adam_steps=6000, lbfgs_steps=1500, lr=1e-3),
+        grid_shape=(201, 101),
     )

@@ -1,8 +1,10 @@
 """Checkpoints: a folder with ``weights.pt`` (the state dict) and ``checkpoint.json`` (metadata).
 
-The metadata alone rebuilds the model: problem name, architecture, input normalization; it also
-records the training set-up, final losses and the error against the reference solution.
-Shipped checkpoints live in ``loihi_pinn/checkpoints/<problem>/`` and load by problem name.
+The metadata alone rebuilds the model: architecture and input normalization (the problem's box);
+it names the problem (name, ``problem_spec`` for a ``module:attribute`` problem, input and output
+names) and records the training set-up, final losses and the error against the reference
+solution, if the problem has one. Shipped checkpoints live in ``loihi_pinn/checkpoints/<problem>/``
+and load by problem name.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import torch
 from loihi_pinn.errors import InputError
 from loihi_pinn.io import read_torch_file
 from loihi_pinn.models import PINN, build_mlp
+from loihi_pinn.problems import Problem, problem_from_metadata, problem_metadata
 
 FORMAT = "loihi-pinn-checkpoint"
 VERSION = 1
@@ -32,16 +35,25 @@ class Checkpoint:
 
     @property
     def problem(self) -> str:
+        """The problem's name."""
         return self.metadata["problem"]
 
+    def find_problem(self) -> Problem:
+        """The problem the network was trained for; without its definition at hand (a
+        ``module:attribute`` not importable here), a Problem of the box and names only."""
+        return problem_from_metadata(self.metadata, self.model.lower.tolist(), self.model.upper.tolist(),
+                                     self.model.architecture["layer_sizes"][-1])
 
-def save_checkpoint(folder, model: PINN, problem: str, **extra) -> Path:
-    """Write ``weights.pt`` and ``checkpoint.json`` into ``folder`` (created); ``extra`` entries
-    (training, final_losses, errors, command, ...) go into the metadata as they are."""
+
+def save_checkpoint(folder, model: PINN, problem: Problem | str, **extra) -> Path:
+    """Write ``weights.pt`` and ``checkpoint.json`` into ``folder`` (created). ``problem``: the
+    Problem (its name, spec and input/output names are recorded) or just a name. ``extra``
+    entries (training, final_losses, errors, command, ...) go into the metadata as they are."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    named = problem_metadata(problem) if isinstance(problem, Problem) else {"problem": problem}
     metadata = {
-        "format": FORMAT, "version": VERSION, "problem": problem,
+        "format": FORMAT, "version": VERSION, **named,
         "architecture": model.architecture, "parameters": model.n_parameters,
         "input_normalization": {"lower": model.lower.tolist(), "upper": model.upper.tolist(),
                                 "maps_to": [-1.0, 1.0]},

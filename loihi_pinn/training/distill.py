@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from loihi_pinn.models import PINN, BitSerialQCFS
-from loihi_pinn.problems import Problem
+from loihi_pinn.problems import Problem, uniform
 
 
 @dataclass
@@ -65,8 +65,7 @@ def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfi
             progress: bool = True) -> DistillResult:
     """Fit ``student`` to ``teacher`` on the problem's domain (in place); returns the history."""
     generator = torch.Generator().manual_seed(config.seed)
-    lower = torch.as_tensor(problem.lower, dtype=torch.float32)
-    upper = torch.as_tensor(problem.upper, dtype=torch.float32)
+    sample = uniform(problem.lower, problem.upper, torch.float32)
     optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
     decay = config.final_lr_ratio ** (1.0 / max(1, config.steps))
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, decay)
@@ -74,7 +73,7 @@ def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfi
     start = time.perf_counter()
     teacher.eval()
     for step in tqdm(range(config.steps), desc=f"{problem.name}: distill", disable=not progress):
-        x = lower + (upper - lower) * torch.rand(config.batch, problem.d_in, generator=generator)
+        x = sample(config.batch, generator)
         with torch.no_grad():
             target = teacher(x)
         out, one_bits = forward_with_bits(student, x)

@@ -1,4 +1,4 @@
-"""Train a PINN for a benchmark problem end to end: build (or accept) the model, train,
+"""Train a PINN for a problem end to end: build (or accept) the model, train,
 measure against the reference, save the checkpoint with its loss-history plot."""
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ from loihi_pinn.plotting import plot_loss_history
 from loihi_pinn.problems import Problem
 
 from .checkpoint import save_checkpoint
+from .defaults import training_defaults
 from .distill import DistillConfig, distill
 from .trainer import TrainConfig, TrainResult, train
 
 
-def default_model(problem: Problem, seed: int = 0) -> PINN:
-    """The paper's network for the problem (``hidden_layers x width`` tanh), seeded init."""
+def default_model(problem: Problem, seed: int = 0, *, hidden_layers: int | None = None,
+                  width: int | None = None) -> PINN:
+    """A ``hidden_layers x width`` tanh PINN for the problem (default: its ``training_defaults``,
+    the paper's network for a shipped problem), seeded init."""
+    defaults = training_defaults(problem)
     torch.manual_seed(seed)
-    sizes = [problem.d_in] + [problem.width] * problem.hidden_layers + [problem.d_out]
+    sizes = [problem.d_in] + [width or defaults.width] * (hidden_layers or defaults.hidden_layers) + [problem.d_out]
     return PINN(build_mlp(sizes, "tanh"), problem.lower, problem.upper)
 
 
@@ -33,7 +37,7 @@ def fit(problem: Problem, config: TrainConfig, out, *, net: torch.nn.Sequential 
     result = train(problem, model, config, progress=progress)
     model.eval()
     report = error_report(problem, lambda x: predict_model(model, x))
-    folder = save_checkpoint(out, model, problem.name, training=result.to_dict(),
+    folder = save_checkpoint(out, model, problem, training=result.to_dict(),
                              errors=report, command=command, torch_version=torch.__version__,
                              threads=torch.get_num_threads())
     plot_loss_history(result.history, folder / "loss.png", title=f"{problem.name}: training loss")
@@ -55,7 +59,7 @@ def fit_quantized(problem: Problem, teacher: PINN, params: dict, config: Distill
     result = distill(problem, student, teacher, config, progress=progress)
     student.eval()
     report = error_report(problem, lambda x: predict_model(student, x))
-    folder = save_checkpoint(out, student, problem.name, training=result.to_dict(), errors=report, command=command,
+    folder = save_checkpoint(out, student, problem, training=result.to_dict(), errors=report, command=command,
                              torch_version=torch.__version__, threads=torch.get_num_threads())
     plot_loss_history(result.history, folder / "loss.png", title=f"{problem.name}: distillation loss")
     return folder, report
