@@ -17,6 +17,7 @@ import torch
 
 from loihi_pinn.errors import InputError
 from loihi_pinn.io import read_torch_file
+from loihi_pinn.models import to_unit_box
 
 from .expansion import Expansion
 from loihi_pinn.neurons.registry import get_neuron
@@ -95,9 +96,8 @@ class SpikingNetwork:
         return self.layers[-1].units
 
     def normalize(self, points: torch.Tensor) -> torch.Tensor:
-        lo = torch.as_tensor(self.lower, dtype=points.dtype)
-        hi = torch.as_tensor(self.upper, dtype=points.dtype)
-        return 2 * (points - lo) / (hi - lo) - 1
+        return to_unit_box(points, torch.as_tensor(self.lower, dtype=points.dtype),
+                           torch.as_tensor(self.upper, dtype=points.dtype))
 
     def neuron_count(self) -> int:
         """Neurons of the folded (neuron-level) network, readout included."""

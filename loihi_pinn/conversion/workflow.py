@@ -5,10 +5,9 @@ import hashlib
 import time
 
 import numpy as np
-import torch
 
 from loihi_pinn.evaluation import output_ranges, predict_model, relative_l2
-from loihi_pinn.problems import Problem, problem_metadata, uniform
+from loihi_pinn.problems import Problem, problem_metadata
 from loihi_pinn.training import Checkpoint, load_checkpoint
 from loihi_pinn.training.checkpoint import WEIGHTS
 
@@ -21,8 +20,12 @@ from .network import SpikingNetwork
 
 def calibration_points(box, n: int, seed: int) -> np.ndarray:
     """``n`` points uniform in the box ``box.lower`` .. ``box.upper`` (a Problem, a PINN or a
-    SpikingNetwork), ``(n, d_in)`` float64, physical units."""
-    return uniform(box.lower, box.upper)(n, torch.Generator().manual_seed(seed)).numpy()
+    SpikingNetwork), ``(n, d_in)`` float64, physical units. numpy's generator seeded by ``seed``
+    (not the training samplers' torch stream): every recorded conversion and export was made
+    with these points, so they stay reproducible."""
+    rng = np.random.default_rng(seed)
+    lo, hi = np.asarray(box.lower, dtype=np.float64), np.asarray(box.upper, dtype=np.float64)
+    return lo + (hi - lo) * rng.random((n, len(lo)))
 
 
 def network_report(net: SpikingNetwork, problem: Problem, ann_predict=None, *,
@@ -48,12 +51,13 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
                        n_calibration: int = 2048, iterations: int = 300, seed: int = 0,
                        progress: bool = True) -> tuple[SpikingNetwork, dict]:
     """Convert and calibrate a checkpoint (folder, shipped name or ``Checkpoint``) of any problem:
-    calibration points come from the checkpoint's box. Returns the network (metadata: problem
+    calibration points come from its problem's box (the box stored in the checkpoint when
+    the problem cannot be imported here). Returns the network (metadata: problem
     name, spec and input/output names, source, hash, settings, measured errors) and its
     ``network_report`` on the problem's evaluation grid."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     problem = ckpt.find_problem()
-    points = calibration_points(ckpt.model, n_calibration, seed)
+    points = calibration_points(problem, n_calibration, seed)
     source = ckpt.path.name if ckpt.path.parent.name == "checkpoints" else str(ckpt.path)
     meta = {**problem_metadata(problem), "source_checkpoint": source,
             "source_sha256": hashlib.sha256((ckpt.path / WEIGHTS).read_bytes()).hexdigest(),

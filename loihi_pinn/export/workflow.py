@@ -25,7 +25,7 @@ def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0
     into the model card."""
     snn = converted if isinstance(converted, SpikingNetwork) else SpikingNetwork.load(converted)
     problem = problem_from_metadata(snn.metadata, snn.lower, snn.upper, snn.d_out)
-    points = calibration_points(snn, n_calibration, seed + 1)
+    points = calibration_points(problem, n_calibration, seed + 1)
     grid = problem.evaluation_points()
     float_snn = emulate(snn, grid)[0]
     target, suffix = (problem.reference(grid), "") if problem.has_reference else (float_snn, "_vs_float_snn")

@@ -7,6 +7,7 @@ import numpy as np
 
 from loihi_pinn.conversion.activity import Activity
 from loihi_pinn.errors import InputError
+from loihi_pinn.models import to_unit_box
 from loihi_pinn.neurons.registry import get_neuron
 from loihi_pinn.problems.base import as_points
 
@@ -69,8 +70,7 @@ class QuantizedNetwork:
     def encode(self, points) -> np.ndarray:
         """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""
         x = as_points(points, self.d_in, "points for this network")
-        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
-        msg = np.rint((2 * (x - lo) / (hi - lo) - 1) * self.input_scale).astype(np.int64)
+        msg = np.rint(to_unit_box(x, np.asarray(self.lower), np.asarray(self.upper)) * self.input_scale).astype(np.int64)
         if np.abs(msg).max(initial=0) >= STATE_LIMIT:
             raise InputError(f"points far outside the network's domain {self.lower} .. {self.upper} "
                              f"overflow the 24-bit input message")

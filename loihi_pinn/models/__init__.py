@@ -1,5 +1,5 @@
 """Torch networks for PINNs."""
-from .mlp import ACTIVATIONS, PINN, Sine, build_mlp, describe_mlp
+from .mlp import ACTIVATIONS, PINN, Sine, build_mlp, describe_mlp, to_unit_box
 from .quantized import BitSerialQCFS, SlipReLU, qcfs
 
-__all__ = ["ACTIVATIONS", "PINN", "BitSerialQCFS", "Sine", "SlipReLU", "build_mlp", "describe_mlp", "qcfs"]
+__all__ = ["ACTIVATIONS", "PINN", "BitSerialQCFS", "Sine", "SlipReLU", "build_mlp", "describe_mlp", "qcfs", "to_unit_box"]

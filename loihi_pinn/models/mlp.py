@@ -100,6 +100,12 @@ def describe_mlp(net: nn.Module) -> dict:
     return arch
 
 
+def to_unit_box(x, lower, upper):
+    """Points ``(n, d_in)`` in the box ``lower`` .. ``upper`` mapped to [-1, 1]^d_in: the input
+    convention of every network here (torch tensors or numpy arrays, broadcast per input)."""
+    return 2 * (x - lower) / (upper - lower) - 1
+
+
 class PINN(nn.Module):
     """``net(2 (x - lower) / (upper - lower) - 1)``: maps physical points ``(n, d_in)`` to ``(n, d_out)``."""
 
@@ -115,7 +121,7 @@ class PINN(nn.Module):
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Physical points ``(n, d_in)`` to the network's [-1, 1]^d_in."""
-        return 2 * (x - self.lower) / (self.upper - self.lower) - 1
+        return to_unit_box(x, self.lower, self.upper)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.normalize(x))
