@@ -146,8 +146,7 @@ def _evaluate_checkpoint(args) -> None:
 
 
 def _evaluate_snn(args) -> None:
-    from loihi_pinn.conversion import SpikingNetwork, emulate
-    from loihi_pinn.conversion.workflow import network_report
+    from loihi_pinn.conversion import SpikingNetwork, conversion_report, emulate
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
     from loihi_pinn.problems import problem_from_metadata
@@ -155,9 +154,6 @@ def _evaluate_snn(args) -> None:
 
     net = SpikingNetwork.load(args.model)
     problem = problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out)
-    if args.smooth is not None and not problem.has_reference:
-        raise InputError(f"--smooth reports the error against the reference solution, and problem "
-                         f"{problem.name!r} has none ({problem.reference_method or 'it defines none'})")
     try:
         ann = load_checkpoint(net.metadata["source_checkpoint"]).model
     except InputError:
@@ -172,7 +168,7 @@ def _evaluate_snn(args) -> None:
             _print_outputs(problem, report["output_ranges"], "SNN")
             print(f"points       {report['points']} from {args.points}")
         return
-    report = network_report(net, problem, ann_predict, smooth_keep=args.smooth)
+    report = conversion_report(net, problem, ann_predict, smooth_keep=args.smooth)
     _print_snn_report(net, problem, report)
     if args.plot:
         points = problem.evaluation_points()

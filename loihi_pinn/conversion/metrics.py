@@ -8,7 +8,8 @@ import scipy.fft
 import torch
 from torch import nn
 
-from loihi_pinn.evaluation import relative_l2
+from loihi_pinn.errors import InputError
+from loihi_pinn.evaluation import output_ranges, relative_l2
 from loihi_pinn.problems import Problem
 
 from .convert import ann_values
@@ -38,17 +39,27 @@ def conversion_report(net: SpikingNetwork, problem: Problem, ann_predict=None, *
                       smooth_keep: float | None = None, timesteps: int | None = None) -> dict:
     """Emulate ``net`` on the problem's evaluation grid and report errors and activity.
 
-    ``ann_predict(points) -> (n, d_out)`` adds the error against the source ANN;
-    ``smooth_keep`` adds the error after ``lowpass_smooth``. Returns a flat dict (JSON-ready).
+    With a reference: ``rel_l2`` against it; without one: the range of each output.
+    ``ann_predict(points) -> (n, d_out)`` adds the error against the source ANN (and the ANN's
+    own against the reference); ``smooth_keep`` adds the error after ``lowpass_smooth`` (needs a
+    reference). Returns a flat dict (JSON-ready, but for ``outputs``).
     """
+    if smooth_keep is not None and not problem.has_reference:
+        raise InputError(f"--smooth reports the error against the reference solution, and problem "
+                         f"{problem.name!r} has none ({problem.reference_method or 'it defines none'})")
     points = problem.evaluation_points()
-    reference = problem.reference(points)
     snn, stats = emulate(net, points, timesteps=timesteps)
-    report = {"neuron": net.neuron, "calibration": net.metadata.get("calibration"),
-              "rel_l2": relative_l2(snn, reference), **stats.per_point(), "points": len(points)}
+    report = {"neuron": net.neuron, "calibration": net.metadata.get("calibration"), "points": len(points)}
+    if problem.has_reference:
+        reference = problem.reference(points)
+        report["rel_l2"] = relative_l2(snn, reference)
+    else:
+        report["output_ranges"] = output_ranges(snn, problem.output_names)
+    report.update(stats.per_point())
     if ann_predict is not None:
         ann = ann_predict(points)
-        report["ann_rel_l2"] = relative_l2(ann, reference)
+        if problem.has_reference:
+            report["ann_rel_l2"] = relative_l2(ann, reference)
         report["rel_l2_vs_ann"] = relative_l2(snn, ann)
     if smooth_keep is not None:
         report["smooth_keep"] = smooth_keep

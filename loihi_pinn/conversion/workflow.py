@@ -6,14 +6,13 @@ import time
 
 import numpy as np
 
-from loihi_pinn.evaluation import output_ranges, predict_model, relative_l2
-from loihi_pinn.problems import Problem, problem_metadata
+from loihi_pinn.evaluation import predict_model
+from loihi_pinn.problems import problem_metadata
 from loihi_pinn.training import Checkpoint, load_checkpoint
 from loihi_pinn.training.checkpoint import WEIGHTS
 
 from .calibrate import calibrate
 from .convert import convert
-from .emulator import emulate
 from .metrics import conversion_report
 from .network import SpikingNetwork
 
@@ -28,23 +27,6 @@ def calibration_points(box, n: int, seed: int) -> np.ndarray:
     return lo + (hi - lo) * rng.random((n, len(lo)))
 
 
-def network_report(net: SpikingNetwork, problem: Problem, ann_predict=None, *,
-                   smooth_keep: float | None = None) -> dict:
-    """``conversion_report`` on the problem's evaluation grid when the problem has a reference;
-    without one, the activity, the range of each output and (given ``ann_predict``) the error
-    against the PINN, ``rel_l2_vs_ann``."""
-    if problem.has_reference:
-        return conversion_report(net, problem, ann_predict, smooth_keep=smooth_keep)
-    points = problem.evaluation_points()
-    snn, stats = emulate(net, points)
-    report = {"neuron": net.neuron, "calibration": net.metadata.get("calibration"), **stats.per_point(),
-              "points": len(points), "output_ranges": output_ranges(snn, problem.output_names)}
-    if ann_predict is not None:
-        report["rel_l2_vs_ann"] = relative_l2(snn, ann_predict(points))
-    report["outputs"] = snn
-    return report
-
-
 def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str = "advanced", *,
                        objective: str = "output", percentile: float = 99.9, pieces: int = 8,
                        delta_fraction: float = 1e-3,
@@ -54,7 +36,7 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     calibration points come from its problem's box (the box stored in the checkpoint when
     the problem cannot be imported here). Returns the network (metadata: problem
     name, spec and input/output names, source, hash, settings, measured errors) and its
-    ``network_report`` on the problem's evaluation grid."""
+    ``conversion_report`` on the problem's evaluation grid."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     problem = ckpt.find_problem()
     points = calibration_points(problem, n_calibration, seed)
@@ -68,6 +50,6 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     calibrate(net, ckpt.model, points, calibration, objective=objective, iterations=iterations, seed=seed,
               progress=progress)
     net.metadata["calibration_seconds"] = time.perf_counter() - start
-    report = network_report(net, problem, lambda x: predict_model(ckpt.model, x))
+    report = conversion_report(net, problem, lambda x: predict_model(ckpt.model, x))
     net.metadata["errors"] = {k: v for k, v in report.items() if k != "outputs"}
     return net, report

@@ -2,7 +2,6 @@
 calibration on the bit-exact fixed-point emulator."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from loihi_pinn.conversion.emulator import emulate
