@@ -20,6 +20,8 @@ from tqdm.auto import tqdm
 from loihi_pinn.models import PINN, BitSerialQCFS
 from loihi_pinn.problems import Problem, uniform
 
+from .trainer import adam_descent
+
 
 @dataclass
 class DistillConfig:
@@ -66,13 +68,11 @@ def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfi
     """Fit ``student`` to ``teacher`` on the problem's domain (in place); returns the history."""
     generator = torch.Generator().manual_seed(config.seed)
     sample = uniform(problem.lower, problem.upper, torch.float32)
-    optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
-    decay = config.final_lr_ratio ** (1.0 / max(1, config.steps))
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, decay)
     result = DistillResult(asdict(config))
     start = time.perf_counter()
     teacher.eval()
-    for step in tqdm(range(config.steps), desc=f"{problem.name}: distill", disable=not progress):
+
+    def loss_at(step):
         x = sample(config.batch, generator)
         with torch.no_grad():
             target = teacher(x)
@@ -80,12 +80,10 @@ def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfi
         loss = torch.mean((out - target) ** 2)
         if config.sparsity and one_bits is not None:
             loss = loss + config.sparsity * one_bits
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        if step % 50 == 0 or step == config.steps - 1:
-            result.history.append({"step": step, "phase": "adam", "total": float(loss),
-                                   **({} if one_bits is None else {"one_bits": float(one_bits)})})
+        return loss, {} if one_bits is None else {"one_bits": one_bits}
+
+    with tqdm(total=config.steps, desc=f"{problem.name}: distill", disable=not progress, mininterval=1.0) as bar:
+        adam_descent(student.parameters(), loss_at, steps=config.steps, lr=config.lr,
+                     final_lr_ratio=config.final_lr_ratio, bar=bar, history=result.history)
     result.seconds = time.perf_counter() - start
     return result

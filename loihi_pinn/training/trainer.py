@@ -74,6 +74,26 @@ def _log(step: int, phase: str, total, parts) -> dict:
     return {"step": step, "phase": phase, "total": float(total), **{k: float(v) for k, v in parts.items()}}
 
 
+def adam_descent(parameters, loss_at, *, steps: int, lr: float, final_lr_ratio: float, bar,
+                 history: list, log_every: int = 50) -> None:
+    """``steps`` Adam steps on ``parameters``, the learning rate decaying exponentially from
+    ``lr`` to ``lr * final_lr_ratio``. ``loss_at(step) -> (total, {name: part})`` draws the
+    step's points and evaluates the loss; every ``log_every`` steps (and the last) the losses
+    go into ``history`` and the progress ``bar``, which advances a step each time."""
+    optimizer = torch.optim.Adam(parameters, lr=lr)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, final_lr_ratio ** (1.0 / max(steps, 1)))
+    for step in range(steps):
+        total, parts = loss_at(step)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        optimizer.step()
+        scheduler.step()
+        if step % log_every == 0 or step == steps - 1:
+            history.append(_log(step, "adam", total, parts))
+            bar.set_postfix(loss=f"{float(total):.3e}")
+        bar.update()
+
+
 def train(problem: Problem, model: torch.nn.Module, config: TrainConfig, *,
           progress: bool = True, log_every: int = 50) -> TrainResult:
     """Train ``model`` in place on ``problem``'s loss; returns the loss history.
@@ -87,24 +107,17 @@ def train(problem: Problem, model: torch.nn.Module, config: TrainConfig, *,
     result = TrainResult(config)
     start = time.perf_counter()
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    gamma = config.final_lr_ratio ** (1.0 / max(config.adam_steps, 1))
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)
     bar = tqdm(total=config.adam_steps + config.lbfgs_steps, desc=f"train {problem.name}",
                disable=not progress, unit="step", mininterval=1.0)
-    points = None
-    for step in range(config.adam_steps):
+    points = []
+
+    def loss_at(step):
         if step % config.resample_every == 0:
-            points = sample_conditions(problem, gen, dtype)
-        optimizer.zero_grad(set_to_none=True)
-        total, parts = physics_loss(problem, model, points)
-        total.backward()
-        optimizer.step()
-        scheduler.step()
-        if step % log_every == 0 or step == config.adam_steps - 1:
-            result.history.append(_log(step, "adam", total, parts))
-            bar.set_postfix(loss=f"{float(total):.3e}")
-        bar.update()
+            points[:] = sample_conditions(problem, gen, dtype)
+        return physics_loss(problem, model, points)
+
+    adam_descent(model.parameters(), loss_at, steps=config.adam_steps, lr=config.lr,
+                 final_lr_ratio=config.final_lr_ratio, bar=bar, history=result.history, log_every=log_every)
 
     if config.lbfgs_steps:
         _run_lbfgs(problem, model, config, gen, dtype, result, bar, log_every)
