@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/loihi-pinn demo
+	$(VENV)/bin/loihi-pinn demo --force
 
 test: $(STAMP)
 	$(PY) -m pytest -q

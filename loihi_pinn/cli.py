@@ -13,6 +13,46 @@ from pathlib import Path
 
 from loihi_pinn.errors import InputError
 
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+PIECES = 8                     # ReLU pieces per smooth unit (sigma-delta) when --pieces is not given
+
+
+def _whole(low: int):
+    """argparse type: a whole number >= ``low``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+    return parse
+
+
+def _number(low: float, high: float = float("inf"), *, open_low: bool = False):
+    """argparse type: a finite number in [low, high] ((low, high] with ``open_low``)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (low < value if open_low else low <= value) or not value <= high or value != value:
+            raise argparse.ArgumentTypeError(f"must be a finite number in {'(' if open_low else '['}{low:g}, "
+                                             f"{high:g}], got {text}")
+        return value
+    return parse
+
+
+def _plot_path(path):
+    """Check a --plot file before the work: a known image type in a folder we may write to."""
+    if path is None:
+        return None
+    from loihi_pinn.io import check_output
+    if Path(path).suffix.lower() not in PLOT_SUFFIXES:
+        raise InputError(f"--plot {path}: give a {', '.join(PLOT_SUFFIXES)} file")
+    return check_output(path, force=True)
+
 
 def _cmd_problems(args) -> None:
     from loihi_pinn.problems import PROBLEM_NAMES, SPEC_FORM, get_problem
@@ -39,6 +79,8 @@ def _cmd_train(args) -> None:
     from loihi_pinn.problems import get_problem
     from loihi_pinn.training import TrainConfig, default_model, fit, training_defaults
 
+    from loihi_pinn.io import check_output
+
     problem = get_problem(args.problem)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -52,7 +94,7 @@ def _cmd_train(args) -> None:
         lbfgs_steps=args.lbfgs_steps if args.lbfgs_steps is not None else defaults.lbfgs_steps,
         lr=args.lr if args.lr is not None else defaults.lr, seed=args.seed, dtype=args.dtype or defaults.dtype)
     model = default_model(problem, args.seed, hidden_layers=args.hidden_layers, width=args.width)
-    out = Path(args.out or f"runs/{problem.name}")
+    out = check_output(args.out or f"runs/{problem.name}", force=args.force, folder=True)
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     folder, report, result = fit(problem, config, out, net=model.net, command=command, progress=not args.quiet)
     _print_fit(problem, problem.name, report, f"final loss {result.final_losses['total']:.3e}, {result.seconds:.0f} s")
@@ -71,6 +113,7 @@ def _print_fit(problem, label: str, report: dict, details: str) -> None:
 def _train_quantized(problem, args) -> None:
     """QCFS/SlipReLU or B-bit (bit-serial) QCFS PINN by distillation from a trained tanh PINN
     (training/distill.py)."""
+    from loihi_pinn.io import check_output
     from loihi_pinn.training import DistillConfig, fit_quantized, load_checkpoint
 
     if not args.init_from:
@@ -91,10 +134,10 @@ def _train_quantized(problem, args) -> None:
     else:
         activation, tag = "slip", f"N = {args.levels}"
         params = {"levels": args.levels, "slope": 0.0 if args.activation == "qcfs" else args.slope}
-    config = DistillConfig(steps=args.steps or DistillConfig.steps, lr=args.lr or DistillConfig.lr, seed=args.seed,
-                           sparsity=args.sparsity)
+    config = DistillConfig(steps=DistillConfig.steps if args.steps is None else args.steps,
+                           lr=DistillConfig.lr if args.lr is None else args.lr, seed=args.seed, sparsity=args.sparsity)
     size = args.bits if activation == "bitserial" else args.levels
-    out = Path(args.out or f"runs/{problem.name}_{args.activation}{size}")
+    out = check_output(args.out or f"runs/{problem.name}_{args.activation}{size}", force=args.force, folder=True)
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     folder, report = fit_quantized(problem, teacher.model, params, config, out, activation=activation,
                                    command=command, progress=not args.quiet)
@@ -117,6 +160,10 @@ def _evaluate_checkpoint(args) -> None:
     from loihi_pinn.plotting import plot_solutions
     from loihi_pinn.training import load_checkpoint
 
+    if args.smooth is not None:
+        raise InputError("--smooth filters a converted network's spiking output; a checkpoint is a smooth PINN "
+                         "(evaluate a .snn file with --smooth)")
+    _plot_path(args.plot)
     ckpt = load_checkpoint(args.model)
     problem = ckpt.find_problem()
     points = _read_points(args.points) if args.points else None
@@ -147,17 +194,15 @@ def _evaluate_checkpoint(args) -> None:
 
 def _evaluate_snn(args) -> None:
     from loihi_pinn.conversion import SpikingNetwork, conversion_report, emulate
+    from loihi_pinn.conversion.source import load_source
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
     from loihi_pinn.problems import problem_from_metadata
-    from loihi_pinn.training import load_checkpoint
 
+    _plot_path(args.plot)
     net = SpikingNetwork.load(args.model)
     problem = problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out)
-    try:
-        ann = load_checkpoint(net.metadata["source_checkpoint"]).model
-    except InputError:
-        ann = None                                   # source checkpoint not on this machine
+    ann = load_source(net, args.model)               # None where the source checkpoint is not on this machine
     ann_predict = None if ann is None else (lambda x: predict_model(ann, x))
     if args.points:
         points = _read_points(args.points)
@@ -209,22 +254,28 @@ def _print_snn_report(net, problem, report: dict) -> None:
 
 def _cmd_convert(args) -> None:
     from loihi_pinn.conversion import convert_checkpoint
-    from loihi_pinn.neurons import get_neuron
+    from loihi_pinn.io import check_output
+    from loihi_pinn.neurons import NEURON_MODELS, get_neuron
     from loihi_pinn.training import load_checkpoint
 
     model = get_neuron(args.neuron)
     args.neuron = model.name                 # an alias (qcfs-if) names its model
+    if args.pieces is not None and not model.takes_pieces:
+        raise InputError(f"--pieces sets the ReLU pieces of a smooth unit, which the {model.name} neuron does not "
+                         f"use; drop it (models that take it: "
+                         f"{', '.join(m.name for m in NEURON_MODELS.values() if m.takes_pieces)})")
     checkpoint = load_checkpoint(args.checkpoint)
     if args.timesteps is None:
         args.timesteps = model.default_timesteps(checkpoint.model.architecture)
     if args.calibration is None:
         args.calibration = model.default_calibration
+    out = check_output(args.out or f"runs/converted/{checkpoint.problem}_{args.neuron}_T{args.timesteps}_"
+                                    f"{args.calibration}.snn", force=args.force)
     net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration,
-                                     objective=args.objective, percentile=args.percentile, pieces=args.pieces,
+                                     objective=args.objective, percentile=args.percentile,
+                                     pieces=PIECES if args.pieces is None else args.pieces,
                                      n_calibration=args.calibration_points, iterations=args.iterations,
                                      seed=args.seed, progress=not args.quiet)
-    out = Path(args.out or f"runs/converted/{net.metadata['problem']}_{args.neuron}_T{args.timesteps}_"
-                           f"{args.calibration}.snn")
     net.save(out)
     _print_snn_report(net, checkpoint.find_problem(), report)
     print(f"saved        {out}")
@@ -247,8 +298,11 @@ def _read_points(path):
 
 def _cmd_export(args) -> None:
     from loihi_pinn.export import export_converted
+    from loihi_pinn.io import check_output
 
-    out = Path(args.out or f"netx_exports/{Path(args.converted).stem}.net")
+    if not Path(args.converted).is_file():
+        raise InputError(f"no converted network at {args.converted}; make one with 'loihi-pinn convert'")
+    out = check_output(args.out or Path(args.converted).with_suffix(".net"), force=args.force)
     path, report = export_converted(args.converted, out, n_calibration=args.calibration_points, seed=args.seed,
                                     headroom=args.headroom, weight_max=args.weight_max,
                                     calibrate=not args.no_calibration)
@@ -277,12 +331,14 @@ def _cmd_inspect(args) -> None:
 
 
 def _cmd_check(args) -> None:
-    from loihi_pinn.loihi.resources import estimate, format_estimate
+    from loihi_pinn.loihi.resources import estimate, format_estimate, require_fit
     from loihi_pinn.runtime import Runner
 
     runner = Runner(args.file, "emulator")
     errors = runner.model_card.get("loihi_errors", {})
-    print(format_estimate(estimate(runner.network, errors.get("synops_per_point"))))
+    est = estimate(runner.network, errors.get("synops_per_point"))
+    print(format_estimate(est))
+    require_fit(est, args.file)
 
 
 def _cmd_run(args) -> None:
@@ -324,16 +380,20 @@ def _cmd_demo(args) -> None:
     from loihi_pinn.runtime import Runner
     from loihi_pinn.training import load_checkpoint
 
+    from loihi_pinn.io import check_output
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    snn_path, net_path = out / "poisson_sigma_delta.snn", out / "poisson_sigma_delta.net"
+    snn_path, net_path, png_path = out / "poisson_sigma_delta.snn", out / "poisson_sigma_delta.net", out / "poisson.png"
+    for path in (snn_path, net_path, png_path):
+        check_output(path, force=args.force)
     print("== 1. convert + calibrate: sigma-delta (Loihi 2 native), 8 ReLU pieces per tanh unit ==")
     _cmd_convert(argparse.Namespace(checkpoint="poisson", neuron="sigma_delta", timesteps=8,
                                     calibration="advanced", objective="output", percentile=99.9, pieces=8,
-                                    calibration_points=2048, iterations=300, seed=0, quiet=False, out=snn_path))
+                                    calibration_points=2048, iterations=300, seed=0, quiet=False, out=snn_path,
+                                    force=True))
     print("\n== 2. quantize to Loihi 2 fixed point, export netx HDF5 ==")
     _cmd_export(argparse.Namespace(converted=snn_path, out=net_path, calibration_points=2048, seed=0,
-                                   headroom=2.0, weight_max=15, no_calibration=False))
+                                   headroom=2.0, weight_max=15, no_calibration=False, force=True))
     problem = get_problem("poisson")
     grid = problem.evaluation_points()
     subset = grid[np.random.default_rng(0).permutation(len(grid))[:args.lava_points]]
@@ -359,7 +419,7 @@ def _cmd_demo(args) -> None:
     print(f"| Lava simulator ({len(subset)} points) | {relative_l2(on_lava, problem.reference(subset)):.3e} | "
           f"{lava.stats.steps_per_point} | {lava.stats.messages_per_point:.0f} | {lava.stats.synops_per_point:.0f} |")
     path = plot_solutions(problem, {"reference": reference, "PINN": pinn, "SNN on Loihi fixed point": on_grid},
-                          out / "poisson.png", title=f"poisson: sigma-delta SNN in Loihi 2 fixed point, rel L2 "
+                          png_path, title=f"poisson: sigma-delta SNN in Loihi 2 fixed point, rel L2 "
                                                      f"{relative_l2(on_grid, reference):.2e}")
     print(f"\nplot         {path}\nnetx file    {net_path}")
     if not same:
@@ -374,24 +434,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a PINN for a benchmark problem")
     p.add_argument("problem", help="problem name (see 'loihi-pinn problems') or module:attribute (your own)")
-    p.add_argument("--steps", type=int, help="Adam steps (default: the problem's)")
-    p.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations after Adam (default: the problem's)")
-    p.add_argument("--lr", type=float, help="initial Adam learning rate")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--steps", type=_whole(0), help="Adam steps (default: the problem's)")
+    p.add_argument("--lbfgs-steps", type=_whole(0), help="L-BFGS iterations after Adam (default: the problem's)")
+    p.add_argument("--lr", type=_number(0, open_low=True), help="initial Adam learning rate")
+    p.add_argument("--seed", type=_whole(0), default=0)
+    p.add_argument("--threads", type=_whole(1), help="torch CPU threads")
     p.add_argument("--dtype", choices=["float32", "float64"], help="training precision (default: the problem's)")
-    p.add_argument("--hidden-layers", type=int, help="tanh network: hidden layers (default: the problem's)")
-    p.add_argument("--width", type=int, help="tanh network: units per hidden layer (default: the problem's)")
+    p.add_argument("--hidden-layers", type=_whole(1), help="tanh network: hidden layers (default: the problem's)")
+    p.add_argument("--width", type=_whole(1), help="tanh network: units per hidden layer (default: the problem's)")
     p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM)")
+    p.add_argument("--force", action="store_true", help="replace an existing checkpoint folder")
     p.add_argument("--activation", choices=["tanh", "qcfs", "slip", "bitserial"], default="tanh",
                    help="qcfs / slip: quantization-aware activations for low-latency conversion (seed 004); "
                         "bitserial: B-bit QCFS for error-free bit-serial conversion (seed 003)")
-    p.add_argument("--levels", type=int, default=4, help="qcfs/slip: quasi-latency N")
-    p.add_argument("--slope", type=float, default=0.2, help="slip: slope c in [0, 1]")
-    p.add_argument("--bits", type=int, default=4, help="bitserial: bits B per activation (= time steps per layer)")
+    p.add_argument("--levels", type=_whole(1), default=4, help="qcfs/slip: quasi-latency N")
+    p.add_argument("--slope", type=_number(0, 1), default=0.2, help="slip: slope c in [0, 1]")
+    p.add_argument("--bits", type=_whole(1), default=4, help="bitserial: bits B per activation (= time steps per layer)")
     p.add_argument("--shape", choices=["linear", "tanh"], default="tanh",
                    help="bitserial: QCFS clip (linear, seed 003) or tanh rounded to B bits")
-    p.add_argument("--sparsity", type=float, default=0.0,
+    p.add_argument("--sparsity", type=_number(0), default=0.0,
                    help="bitserial: weight of the one-bit (spike) sparsity regularizer, seed 003 eq. (11)")
     p.add_argument("--init-from", help="qcfs/slip/bitserial: start from this tanh checkpoint's weights (fine-tuning)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -402,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="save reference | PINN (| SNN) | error figure to this PNG")
     p.add_argument("--points", help="evaluate at these points instead of the grid: .npy (n, d_in) "
                                     "or a text/.csv file with one point a row, physical coordinates")
-    p.add_argument("--smooth", type=float, metavar="KEEP",
+    p.add_argument("--smooth", type=_number(0, 1, open_low=True), metavar="KEEP",
                    help="converted networks: also report the error after a low-pass filter keeping "
                         "this fraction of modes per axis (seed 000, Fig. 9)")
     p.set_defaults(run=_cmd_evaluate)
@@ -413,31 +474,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
     p.add_argument("--neuron", choices=neuron_choices(), default="sigma_delta",
                    help="; ".join(f"{' = '.join((m.name, *m.aliases))}: {m.description}" for m in NEURON_MODELS.values()))
-    p.add_argument("--timesteps", type=int,
+    p.add_argument("--timesteps", type=_whole(1),
                    help="time steps T per inference (per layer for bitserial; default 32, or a bit-serial network's bits)")
     p.add_argument("--calibration", choices=CALIBRATION_MODES,
                    help="default advanced; none for bitserial (exact)")
     p.add_argument("--objective", choices=CALIBRATION_OBJECTIVES, default="output",
                    help="calibration loss per layer: its effect on the output (default) or its own error")
-    p.add_argument("--percentile", type=float, default=99.9, help="threshold percentile of activity")
-    p.add_argument("--pieces", type=int, default=8, help="sigma_delta: ReLU pieces per smooth unit")
-    p.add_argument("--calibration-points", type=int, default=2048)
-    p.add_argument("--iterations", type=int, default=300, help="calibration iterations per layer")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--percentile", type=_number(0, 100, open_low=True), default=99.9,
+                   help="threshold percentile of activity")
+    p.add_argument("--pieces", type=_whole(2), help=f"sigma_delta: ReLU pieces per smooth unit (default {PIECES})")
+    p.add_argument("--calibration-points", type=_whole(1), default=2048)
+    p.add_argument("--iterations", type=_whole(1), default=300, help="calibration iterations per layer")
+    p.add_argument("--seed", type=_whole(0), default=0)
     p.add_argument("--out", help="output file (default runs/converted/PROBLEM_NEURON_T_CAL.snn)")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_convert)
 
     p = sub.add_parser("export", help="quantize a converted network to Loihi 2 fixed point and write netx HDF5")
     p.add_argument("converted", help="converted network (.snn from 'loihi-pinn convert')")
-    p.add_argument("--out", help="netx file (default netx_exports/NAME.net)")
-    p.add_argument("--calibration-points", type=int, default=2048)
-    p.add_argument("--headroom", type=float, default=2.0, help="24-bit state kept free above the calibration peak")
-    p.add_argument("--weight-max", type=int, default=15,
+    p.add_argument("--out", help="netx file (default: beside the input, NAME.net)")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    p.add_argument("--calibration-points", type=_whole(1), default=2048)
+    p.add_argument("--headroom", type=_number(1), default=2.0, help="24-bit state kept free above the calibration peak")
+    p.add_argument("--weight-max", type=_whole(8), default=15,
                    help="sigma-delta: largest hidden-layer file weight (<= 254); fewer weight bits leave more "
                         "for activations")
     p.add_argument("--no-calibration", action="store_true", help="skip bias calibration on the fixed-point emulator")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_whole(0), default=0)
     p.set_defaults(run=_cmd_export)
 
     p = sub.add_parser("inspect", help="layer table and model card of a netx file")
@@ -452,16 +516,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a netx file on a backend and report error, activity and wall time")
     p.add_argument("file")
     p.add_argument("--backend", choices=BACKENDS, default="lava-sim")
-    p.add_argument("--points", type=int, default=64, help="random points of the evaluation grid")
-    p.add_argument("--points-file", help="or these points (.npy or text, physical coordinates)")
-    p.add_argument("--copies", type=int, default=1, help="network copies side by side per Lava batch")
-    p.add_argument("--seed", type=int, default=0)
+    points = p.add_mutually_exclusive_group()
+    points.add_argument("--points", type=_whole(1), default=64, help="random points of the evaluation grid")
+    points.add_argument("--points-file", help="or these points (.npy or text, physical coordinates)")
+    p.add_argument("--copies", type=_whole(1), default=1, help="network copies side by side per Lava batch")
+    p.add_argument("--seed", type=_whole(0), default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_run)
 
     p = sub.add_parser("demo", help="the whole pipeline on the shipped Poisson model, to the Lava simulator")
     p.add_argument("--out", default="runs/demo", help="folder for the files and the figure")
-    p.add_argument("--lava-points", type=int, default=64, help="grid points run on the Lava simulator")
+    p.add_argument("--lava-points", type=_whole(1), default=64, help="grid points run on the Lava simulator")
+    p.add_argument("--force", action="store_true", help="replace the files of an earlier demo in --out")
     p.set_defaults(run=_cmd_demo)
     return parser
 
@@ -474,6 +540,10 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:               # the file system said no: full disk, permissions, a vanished file
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
     return 0
 

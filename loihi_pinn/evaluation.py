@@ -6,11 +6,16 @@ from typing import Callable
 import numpy as np
 import torch
 
+from loihi_pinn.errors import InputError
 from loihi_pinn.problems import Problem
 
 
 def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
-    """``||prediction - reference||_2 / ||reference||_2`` over all entries (seed 000's definition)."""
+    """``||prediction - reference||_2 / ||reference||_2`` over all entries (seed 000's definition);
+    both arrays must have the same shape (no broadcasting of ``(n, 1)`` against ``(n,)``)."""
+    prediction, reference = np.asarray(prediction), np.asarray(reference)
+    if prediction.shape != reference.shape:
+        raise InputError(f"relative_l2 compares arrays of one shape; got {prediction.shape} and {reference.shape}")
     return float(np.linalg.norm(prediction - reference) / np.linalg.norm(reference))
 
 

@@ -28,6 +28,11 @@ from loihi_pinn.neurons.registry import NEURON_MODELS, get_neuron
 from .network import SpikingLayer, SpikingNetwork
 
 
+MAX_TIMESTEPS = 4096
+"""T beyond this is refused: the emulator holds (T, points, neurons) values at once (T = 10^6
+would need ~160 GB for a 3 x 100 network), and rate codes gain little past a few hundred steps."""
+
+
 def check_convertible(net: nn.Module) -> dict:
     """The architecture of a convertible MLP; a clear error naming any unsupported module
     (BatchNorm: fold it into the Linear before it; Conv, custom modules: not an MLP)."""
@@ -71,6 +76,8 @@ def convert(model: PINN, neuron: str, timesteps: int, calibration_points: np.nda
     the ``percentile`` of neuron activity on ``calibration_points`` ``(n, d_in)`` (physical),
     v0 = 0 (the paper's ClipFloor; v0 = delta theta for SlipReLU layers)."""
     neuron_model = get_neuron(neuron)
+    if isinstance(timesteps, bool) or not isinstance(timesteps, int) or not 1 <= timesteps <= MAX_TIMESTEPS:
+        raise InputError(f"timesteps must be a whole number from 1 to {MAX_TIMESTEPS}, got {timesteps!r}")
     arch = check_convertible(model)
     check_realizable(neuron_model, arch["activation"])
     if not 0 < percentile <= 100:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from loihi_pinn.errors import InputError
-from loihi_pinn.io import read_torch_file
+from loihi_pinn.io import read_torch_file, replacing
 from loihi_pinn.models import to_unit_box
 
 from .expansion import Expansion
@@ -141,15 +141,20 @@ class SpikingNetwork:
 
     # -- file format ---------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write the network to a torch file loadable with ``weights_only=True``."""
+        """Write the network to a torch file loadable with ``weights_only=True``, all at once (a
+        failure leaves an existing file as it was)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         layers = [{"weight": l.weight, "bias": l.bias, "threshold": l.threshold, "v0": l.v0, "signed": l.signed,
                    "levels": l.levels,
                    "expansion": None if l.expansion is None else l.expansion.to_dict()} for l in self.layers]
-        torch.save({"format": FORMAT, "version": VERSION, "neuron": self.neuron, "timesteps": self.timesteps,
-                    "lower": list(self.lower), "upper": list(self.upper), "layers": layers,
-                    "metadata": json.dumps(self.metadata)}, path)
+        blob = {"format": FORMAT, "version": VERSION, "neuron": self.neuron, "timesteps": self.timesteps,
+                "lower": list(self.lower), "upper": list(self.upper), "layers": layers,
+                "metadata": json.dumps(self.metadata)}
+        with replacing(path) as tmp:
+            try:
+                torch.save(blob, tmp)
+            except RuntimeError as err:          # torch reports an unwritable file this way
+                raise InputError(f"cannot write {path}: {err}") from None
         return path
 
     @classmethod

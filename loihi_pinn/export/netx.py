@@ -32,6 +32,7 @@ import h5py
 import numpy as np
 
 from loihi_pinn.errors import InputError
+from loihi_pinn.io import replacing
 from loihi_pinn.loihi.fixed_point import FixedPointLayer
 from loihi_pinn.loihi.network import QuantizedNetwork
 from loihi_pinn.neurons.registry import get_neuron
@@ -123,9 +124,9 @@ def read_integers(data, what: str) -> np.ndarray:
 
 
 def write_netx(qnet: QuantizedNetwork, path) -> Path:
-    """Write ``qnet`` to ``path`` (conventionally ``NAME.net``); returns the path."""
+    """Write ``qnet`` to ``path`` (conventionally ``NAME.net``), all at once (a failure leaves an
+    existing file as it was, and no partial file); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     model = qnet.model
     card = {"format": FORMAT, "version": VERSION, "neuron": qnet.neuron, "timesteps": qnet.timesteps,
             "netx_args": model.netx_args,
@@ -136,7 +137,7 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
             "output_offset": list(qnet.output_offset), "lower": list(qnet.lower), "upper": list(qnet.upper),
             "steps_per_inference": qnet.steps, "reset": "state cleared between inferences",
             **qnet.metadata}
-    with h5py.File(path, "w") as f:
+    with replacing(path) as tmp, h5py.File(tmp, "w") as f:
         layer = f.create_group("layer")
         inp = layer.create_group("0")
         write_string(inp, "type", "input")

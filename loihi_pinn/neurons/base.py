@@ -58,6 +58,7 @@ class NeuronModel:
     activations: frozenset[str] = SMOOTH_OR_PIECEWISE   # ANN activations it converts
     default_calibration: str = "advanced"      # calibration mode when the user gives none
     calibrates_v0: bool = True                 # calibration fits initial potentials
+    takes_pieces: bool = False                 # realizes a smooth activation by --pieces ReLU pieces a unit
     hand_example: dict                         # one neuron worked by hand, checked by the contract tests:
                                                # threshold, currents and decoded outputs per step (levels: bit-serial)
 

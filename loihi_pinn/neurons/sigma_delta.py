@@ -112,6 +112,7 @@ class SigmaDelta(NeuronModel):
     message_bits = STATE_BITS
     chip_labels = ("SigmaDelta ReLU", "Sigma readout")
     calibrates_v0 = False                       # its state is what it sent: nothing to initialize
+    takes_pieces = True
     # relu(i) = 1, 1.2 (change .2 < theta: nothing sent), 2, 0
     hand_example = {"threshold": 0.5, "currents": [1.0, 1.2, 2.0, -1.0], "outputs": [1.0, 1.0, 2.0, 0.0]}
     netx_type = readout_netx_type = "SDNN"

@@ -112,12 +112,18 @@ class Problem:
 def as_points(points, d_in: int, what: str = "points", names=None) -> np.ndarray:
     """``points`` as a finite float64 array ``(n, d_in)`` (a 1-D array is taken as n points when
     d_in = 1); otherwise an ``InputError`` naming the expected shape."""
-    x = np.asarray(points, dtype=np.float64)
+    try:
+        x = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be numbers, an array of shape (n, {d_in}); got {type(points).__name__} "
+                         f"{str(points)[:40]!r}") from None
     if x.ndim == 1 and d_in == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] != d_in:
         columns = f" with columns {', '.join(names)}" if names else ""
         raise InputError(f"{what} must have shape (n, {d_in}){columns}; got shape {x.shape}")
+    if len(x) == 0:
+        raise InputError(f"{what}: no points given (shape {x.shape}); pass at least one point")
     if not np.all(np.isfinite(x)):
         bad = int(np.count_nonzero(~np.isfinite(x).all(axis=1)))
         raise InputError(f"{bad} of {len(x)} points contain NaN or infinity; pass finite coordinates")

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from loihi_pinn.errors import InputError
-from loihi_pinn.io import read_torch_file
+from loihi_pinn.io import read_torch_file, replacing
 from loihi_pinn.models import PINN, build_mlp
 from loihi_pinn.problems import Problem, problem_from_metadata, problem_metadata
 
@@ -46,11 +46,11 @@ class Checkpoint:
 
 
 def save_checkpoint(folder, model: PINN, problem: Problem | str, **extra) -> Path:
-    """Write ``weights.pt`` and ``checkpoint.json`` into ``folder`` (created). ``problem``: the
-    Problem (its name, spec and input/output names are recorded) or just a name. ``extra``
+    """Write ``weights.pt`` and ``checkpoint.json`` into ``folder``, all at once: the folder is
+    complete or absent (an existing one is replaced only when both files are written). ``problem``:
+    the Problem (its name, spec and input/output names are recorded) or just a name. ``extra``
     entries (training, final_losses, errors, command, ...) go into the metadata as they are."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     named = problem_metadata(problem) if isinstance(problem, Problem) else {"problem": problem}
     metadata = {
         "format": FORMAT, "version": VERSION, **named,
@@ -59,8 +59,10 @@ def save_checkpoint(folder, model: PINN, problem: Problem | str, **extra) -> Pat
                                 "maps_to": [-1.0, 1.0]},
         **extra,
     }
-    torch.save(model.state_dict(), folder / WEIGHTS)
-    (folder / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
+    with replacing(folder) as tmp:
+        tmp.mkdir()
+        torch.save(model.state_dict(), tmp / WEIGHTS)
+        (tmp / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
     return folder
 
 
@@ -80,6 +82,8 @@ def resolve_checkpoint(name_or_path) -> Path:
 
 def load_checkpoint(name_or_path) -> Checkpoint:
     """Rebuild the model from a checkpoint folder or shipped name; errors name what is malformed."""
+    if not isinstance(name_or_path, (str, Path)):
+        raise InputError(f"a checkpoint is a folder path or a shipped name, got {type(name_or_path).__name__}")
     folder = resolve_checkpoint(name_or_path)
     try:
         metadata = json.loads((folder / METADATA).read_text())

@@ -11,12 +11,14 @@ of one-bits in their hidden activations (seed 003, eq. 11; the bits are the spik
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
 import torch
 from tqdm.auto import tqdm
 
+from loihi_pinn.errors import InputError
 from loihi_pinn.models import PINN, BitSerialQCFS
 from loihi_pinn.problems import Problem, uniform
 
@@ -35,6 +37,12 @@ class DistillConfig:
     batch: int = 4096
     seed: int = 0
     sparsity: float = 0.0
+
+    def __post_init__(self):
+        if self.steps < 1 or self.batch < 1:
+            raise InputError(f"distillation needs steps >= 1 and batch >= 1, got {self.steps} and {self.batch}")
+        if not (self.lr > 0 and math.isfinite(self.lr)) or not (self.sparsity >= 0 and math.isfinite(self.sparsity)):
+            raise InputError(f"lr must be a positive finite number and sparsity >= 0, got {self.lr} and {self.sparsity}")
 
 
 @dataclass

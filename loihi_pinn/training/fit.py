@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from loihi_pinn.errors import InputError
 from loihi_pinn.evaluation import error_report, predict_model
 from loihi_pinn.models import PINN, build_mlp
 from loihi_pinn.plotting import plot_loss_history
@@ -33,6 +34,10 @@ def fit(problem: Problem, config: TrainConfig, out, *, net: torch.nn.Sequential 
     (see ``loihi_pinn.models.describe_mlp`` for the accepted form). Returns
     (checkpoint folder, error report on the evaluation grid, training result)."""
     model = default_model(problem, config.seed) if net is None else PINN(net, problem.lower, problem.upper)
+    if model.architecture["layer_sizes"][-1] != problem.d_out:
+        raise InputError(f"the network has {model.architecture['layer_sizes'][-1]} outputs, problem {problem.name!r} "
+                         f"has {problem.d_out} ({', '.join(problem.output_names)}); end the MLP with "
+                         f"nn.Linear(..., {problem.d_out})")
     model = model.to(getattr(torch, config.dtype))
     result = train(problem, model, config, progress=progress)
     model.eval()

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from loihi_pinn.errors import InputError
 from loihi_pinn.problems import Problem
 
 
@@ -31,11 +32,11 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+            raise InputError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.adam_steps < 0 or self.lbfgs_steps < 0 or self.adam_steps + self.lbfgs_steps == 0:
-            raise ValueError("adam_steps and lbfgs_steps must be >= 0 and not both 0")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+            raise InputError("adam_steps and lbfgs_steps must be >= 0 and not both 0 (nothing would be trained)")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise InputError(f"lr must be a positive finite number, got {self.lr}")
 
 
 @dataclass
