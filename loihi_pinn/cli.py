@@ -123,6 +123,8 @@ def _train_quantized(problem, args) -> None:
     teacher = load_checkpoint(args.init_from)
     if teacher.problem != problem.name:
         raise InputError(f"--init-from {args.init_from} is a {teacher.problem} PINN, not {problem.name}")
+    if args.activation == "relu":
+        return _train_student(problem, teacher, args)
     if args.hidden_layers or args.width:
         raise InputError(f"--hidden-layers and --width shape a tanh network; --activation {args.activation} keeps "
                          f"the layers of its --init-from network")
@@ -143,6 +145,23 @@ def _train_quantized(problem, args) -> None:
                                    command=command, progress=not args.quiet)
     _print_fit(problem, f"{problem.name} ({args.activation}, {tag})", report, f"distilled from {args.init_from}")
     print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
+
+
+def _train_student(problem, teacher, args) -> None:
+    """A ReLU student distilled from the tanh PINN ``teacher`` (training/student.py): sigma-delta
+    neurons run it exactly, one neuron a unit."""
+    from loihi_pinn.io import check_output
+    from loihi_pinn.training.student import StudentConfig, distill_student
+
+    config = StudentConfig(**{k: v for k, v in dict(steps=args.steps, lr=args.lr, lbfgs_steps=args.lbfgs_steps,
+                                                   hidden_layers=args.hidden_layers, width=args.width).items()
+                              if v is not None}, seed=args.seed)
+    out = check_output(args.out or f"runs/{problem.name}_relu", force=args.force, folder=True)
+    command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    _, info = distill_student(problem, teacher, config, out, command=command, progress=not args.quiet)
+    _print_fit(problem, f"{problem.name} (relu student)", {**info, "points": info["grid_points"]},
+               f"{info['rel_l2_vs_teacher']:.3e} vs the teacher {args.init_from}, {info['seconds']:.0f} s")
+    print(f"checkpoint: {out}  (loss plot: {out / 'loss.png'})")
 
 
 def _cmd_evaluate(args) -> None:
@@ -444,9 +463,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=_whole(1), help="tanh network: units per hidden layer (default: the problem's)")
     p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM)")
     p.add_argument("--force", action="store_true", help="replace an existing checkpoint folder")
-    p.add_argument("--activation", choices=["tanh", "qcfs", "slip", "bitserial"], default="tanh",
+    p.add_argument("--activation", choices=["tanh", "qcfs", "slip", "bitserial", "relu"], default="tanh",
                    help="qcfs / slip: quantization-aware activations for low-latency conversion (seed 004); "
-                        "bitserial: B-bit QCFS for error-free bit-serial conversion (seed 003)")
+                        "bitserial: B-bit QCFS for error-free bit-serial conversion (seed 003); "
+                        "relu: a ReLU student distilled from --init-from, which sigma-delta runs exactly")
     p.add_argument("--levels", type=_whole(1), default=4, help="qcfs/slip: quasi-latency N")
     p.add_argument("--slope", type=_number(0, 1), default=0.2, help="slip: slope c in [0, 1]")
     p.add_argument("--bits", type=_whole(1), default=4, help="bitserial: bits B per activation (= time steps per layer)")
