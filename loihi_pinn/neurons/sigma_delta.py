@@ -156,9 +156,11 @@ class SigmaDelta(NeuronModel):
             readout = i == len(folded) - 1
             weight = file_weights(round_weights(w * scale / msg_scale, messages).numpy())
             if np.abs(weight).max() < 2 ** (MIN_WEIGHT_BITS - 1):
+                fix = ("lower the headroom (--headroom, now {:g}) or ".format(headroom) if headroom > 1 else "")
                 raise InputError(f"layer {i + 1} cannot be quantized: its activations span too wide a range for "
                                  f"24-bit state with {MIN_WEIGHT_BITS}-bit weights (largest weight "
-                                 f"{np.abs(weight).max()}); lower the headroom or retrain with smaller weights")
+                                 f"{np.abs(weight).max()}); {fix}retrain with smaller weights or fewer, "
+                                 f"narrower layers")
             bias = np.zeros(len(b)) if readout else np.rint(b.numpy() * scale / 2 ** PARAM_SHIFT)
             vth = 0 if readout else int(round(snn.layers[i].threshold * scale / 2 ** PARAM_SHIFT))
             layers.append(FixedPointLayer(weight, bias.astype(np.int64), vth, readout=readout))
