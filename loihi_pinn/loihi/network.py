@@ -63,9 +63,12 @@ class QuantizedNetwork:
         """Time steps per inference, from the input's first step to the readout's output."""
         return self.model.steps_per_inference(self.timesteps, len(self.layers))
 
-    def run_integers(self, messages: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, Activity]:
-        """Readout integers ``(n, d_out)`` and activity for input messages ``(n, d_in)``."""
-        return run_integers(self.model, self.layers, messages, self.timesteps, keep_states=keep_states)
+    def run_integers(self, messages: np.ndarray, keep_states: bool = False, *,
+                     chunk: int | None = None) -> tuple[np.ndarray, Activity]:
+        """Readout integers ``(n, d_out)`` and activity for input messages ``(n, d_in)``, in chunks
+        of ``chunk`` points (default: ``fixed_point.chunk_points``, at most ``CHUNK_BYTES`` of
+        working memory), identical to one pass."""
+        return run_integers(self.model, self.layers, messages, self.timesteps, keep_states=keep_states, chunk=chunk)
 
     def encode(self, points) -> np.ndarray:
         """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""

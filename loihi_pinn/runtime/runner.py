@@ -6,9 +6,15 @@
 
 A backend is an object with one interface (``Backend``): ``name``, ``check_available()`` and
 ``run(qnet, messages)`` -> readout integers. ``BACKEND_TYPES`` lists them: ``emulator`` (the
-bit-exact integer emulator, vectorized over points), ``lava-sim`` (the Lava process graph on the
-CPU simulator) and ``loihi2`` (the same graph on Loihi 2, which needs Intel's lava-loihi
-extension and INRC access). The model card in the file is all a runner needs.
+bit-exact integer emulator, vectorized over chunks of points), ``lava-sim`` (the Lava process
+graph on the CPU simulator) and ``loihi2`` (the same graph on Loihi 2, which needs Intel's
+lava-loihi extension and INRC access). The model card in the file is all a runner needs.
+
+Memory is bounded whatever the number of points: the emulator runs chunks of at most
+``fixed_point.CHUNK_BYTES`` (256 MiB) of working memory, and the Lava backends run chunks of
+``lava_graph.LAVA_CHUNK_POINTS`` points, each graph in a child process that is killed, with its
+shared memory, on every way out (error, Ctrl-C, SIGTERM, a dead Lava worker: ``LavaRunError``,
+an ``InputError``). Beyond that, a run holds its points, messages and outputs.
 
 ``RunStats.wall_seconds`` times the backend's ``run`` alone: encoding the points, decoding the
 outputs and counting the activity are outside it. Activity counts come from the emulator's
@@ -37,7 +43,7 @@ class HardwareUnavailable(InputError):
 
 class Backend(ABC):
     """An executor of a fixed-point network. ``copies``: networks side by side in one run (the
-    Lava backends; the emulator runs all points as one vectorized batch and reports 1);
+    Lava backends; the emulator runs points as vectorized chunks and reports 1);
     ``progress``: show a progress bar while running."""
 
     name: ClassVar[str]
@@ -60,7 +66,7 @@ class Backend(ABC):
 
 
 class EmulatorBackend(Backend):
-    """The bit-exact fixed-point emulator (numpy, all points at once)."""
+    """The bit-exact fixed-point emulator (numpy, vectorized over chunks of points, bounded memory)."""
 
     name = "emulator"
 
@@ -82,7 +88,8 @@ class EmulatorBackend(Backend):
 
 
 class LavaSimBackend(Backend):
-    """The Lava process graph (``lava_graph.run_lava``) on the CPU simulator."""
+    """The Lava process graph (``lava_graph.run_lava``) on the CPU simulator, in a child process
+    per chunk of points; a failed or interrupted run leaves nothing behind."""
 
     name = "lava-sim"
 
