@@ -265,3 +265,16 @@ def test_chunk_size_bounds_the_emulators_working_memory():
         tracemalloc.stop()
     assert peaks[1000] <= 1000 * per_point
     assert peaks[4000] <= peaks[1000] + 4000 * 8 * 2    # plus the (n, d_out) result and its parts
+
+
+@pytest.mark.slow
+def test_lava_chunks_of_points_equal_the_emulator(monkeypatch):
+    """Several Lava graphs (chunks of 6 points, 2 copies side by side, an odd last chunk) give the
+    emulator's integers for every point."""
+    from loihi_pinn.runtime import lava_graph
+
+    monkeypatch.setattr(lava_graph, "LAVA_CHUNK_POINTS", 6)
+    qnet = read_netx(SIN)
+    messages = qnet.encode(np.linspace(qnet.lower, qnet.upper, 13))
+    np.testing.assert_array_equal(lava_graph.run_lava(qnet, messages, copies=2, progress=False),
+                                  qnet.run_integers(messages)[0])

@@ -263,6 +263,7 @@ def _run_in_child(qnet: QuantizedNetwork, messages: np.ndarray, path: Path, sock
                 try:
                     kind, payload = receive.recv()
                 except EOFError:
+                    proc.join(1.0)                # the pipe closed as the child exited: its code
                     raise LavaRunError(f"the Lava {backend} process ended without a result "
                                        f"(exit code {proc.exitcode})") from None
                 if kind == "workers":
