@@ -565,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {err.filename}" if err.filename else ""
         print(f"error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:            # the stages leave no partial output and no Lava process behind
+        print("interrupted", file=sys.stderr)
+        return 130
     return 0
 
 
