@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 from loihi_pinn.errors import InputError
@@ -552,10 +553,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Our warnings as one line on stderr (no source line); others as Python prints them."""
+    if category.__module__.startswith("loihi_pinn"):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: list[str] | None = None) -> int:
     if "" not in sys.path:            # 'module:attribute' problems import from the current directory,
         sys.path.append("")           # as under 'python -m'; appended, so it shadows no installed module
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     try:
         args.run(args)
     except InputError as err:

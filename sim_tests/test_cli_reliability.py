@@ -134,3 +134,13 @@ def test_python_api_refuses_bad_input_with_input_errors(converted):
     two_outputs = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 2))
     with pytest.raises(InputError, match="2 outputs"):
         fit(get_problem("sin"), TrainConfig(adam_steps=1, lbfgs_steps=0), "unused", net=two_outputs, progress=False)
+
+
+def test_points_outside_the_domain_are_warned_of_or_refused(tmp_path, capsys):
+    outside, huge = tmp_path / "outside.csv", tmp_path / "huge.csv"
+    outside.write_text("2,0.5\n0,0\n0.5,0.5\n-0.5,0.25\n")             # one of four outside [-1, 1]^2
+    huge.write_text("1e17,0\n")
+    code, err = run_cli(["run", "netx_exports/poisson.net", "--backend", "emulator", "--points-file", outside], capsys)
+    assert code == 0 and "warning: 25.0% of the points lie outside the domain" in err
+    code, err = run_cli(["run", "netx_exports/poisson.net", "--backend", "emulator", "--points-file", huge], capsys)
+    assert code == 2 and "overflow its 24-bit input messages" in err

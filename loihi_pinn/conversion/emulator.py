@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from loihi_pinn.problems.base import as_points
+from loihi_pinn.problems.base import as_points, warn_outside
 
 from .activity import Activity
 from .network import SpikingLayer, SpikingNetwork
@@ -47,8 +47,10 @@ def emulate(net: SpikingNetwork, points, *, timesteps: int | None = None, chunk:
     coordinates (or already in [-1, 1] with ``normalized=True``)."""
     T = timesteps or net.timesteps
     steps = net.model.emulated_steps(T)
-    x_all = torch.as_tensor(as_points(points, net.d_in, "points for this network"),
-                            dtype=net.layers[0].weight.dtype)
+    x_np = as_points(points, net.d_in, "points for this network")
+    if not normalized:
+        warn_outside(x_np, net.lower, net.upper, "this network")
+    x_all = torch.as_tensor(x_np, dtype=net.layers[0].weight.dtype)
     if not normalized:
         x_all = net.normalize(x_all)
     stats = Activity(timesteps=T, steps=steps, ann_macs_per_point=net.ann_macs())

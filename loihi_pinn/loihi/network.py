@@ -9,7 +9,7 @@ from loihi_pinn.conversion.activity import Activity
 from loihi_pinn.errors import InputError
 from loihi_pinn.models import to_unit_box
 from loihi_pinn.neurons.registry import get_neuron
-from loihi_pinn.problems.base import as_points
+from loihi_pinn.problems.base import as_points, warn_outside
 
 from .fixed_point import STATE_LIMIT, FixedPointLayer, run_integers
 
@@ -73,11 +73,13 @@ class QuantizedNetwork:
     def encode(self, points) -> np.ndarray:
         """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""
         x = as_points(points, self.d_in, "points for this network")
-        msg = np.rint(to_unit_box(x, np.asarray(self.lower), np.asarray(self.upper)) * self.input_scale).astype(np.int64)
-        if np.abs(msg).max(initial=0) >= STATE_LIMIT:
-            raise InputError(f"points far outside the network's domain {self.lower} .. {self.upper} "
-                             f"overflow the 24-bit input message")
-        return msg
+        warn_outside(x, self.lower, self.upper, "this network")
+        scaled = np.rint(to_unit_box(x, np.asarray(self.lower), np.asarray(self.upper)) * self.input_scale)
+        if np.abs(scaled).max(initial=0) >= STATE_LIMIT:
+            raise InputError(f"points far outside the network's domain {self.lower} .. {self.upper} (largest "
+                             f"|x| {np.abs(x).max():.3g}) overflow its 24-bit input messages; the chip cannot "
+                             f"represent them: pass points inside the domain")
+        return scaled.astype(np.int64)
 
     def decode(self, sigma: np.ndarray) -> np.ndarray:
         """Physical outputs ``(n, d_out)`` from readout integers ``(n, d_out)`` (SDNN sigma, CUBA v,

@@ -7,6 +7,7 @@ Network size and training budget are not part of a problem: see ``loihi_pinn.tra
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -128,6 +129,24 @@ def as_points(points, d_in: int, what: str = "points", names=None) -> np.ndarray
         bad = int(np.count_nonzero(~np.isfinite(x).all(axis=1)))
         raise InputError(f"{bad} of {len(x)} points contain NaN or infinity; pass finite coordinates")
     return x
+
+
+class OutsideDomain(UserWarning):
+    """Points outside the box a network was trained and calibrated on: its answers there are
+    extrapolation."""
+
+
+def warn_outside(points: np.ndarray, lower, upper, what: str = "the network") -> float:
+    """Warn (``OutsideDomain``) with the fraction of ``points`` ``(n, d_in)`` outside the box
+    ``lower`` .. ``upper`` (a relative tolerance of 1e-9 of the box size); returns the fraction."""
+    lo, hi = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+    slack = 1e-9 * (hi - lo)
+    outside = float(np.mean(np.any((points < lo - slack) | (points > hi + slack), axis=1))) if len(points) else 0.0
+    if outside:
+        box = " x ".join(f"[{a:g}, {b:g}]" for a, b in zip(lo, hi))
+        warnings.warn(f"{outside:.1%} of the points lie outside the domain of {what}, {box}; its answers there "
+                      f"are extrapolation", OutsideDomain, stacklevel=3)
+    return outside
 
 
 def uniform(lower, upper, dtype: torch.dtype = torch.float64) -> Callable[[int, torch.Generator], torch.Tensor]:
