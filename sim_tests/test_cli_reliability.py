@@ -144,3 +144,15 @@ def test_points_outside_the_domain_are_warned_of_or_refused(tmp_path, capsys):
     assert code == 0 and "warning: 25.0% of the points lie outside the domain" in err
     code, err = run_cli(["run", "netx_exports/poisson.net", "--backend", "emulator", "--points-file", huge], capsys)
     assert code == 2 and "overflow its 24-bit input messages" in err
+
+
+def test_damaged_converted_networks_and_bad_api_arguments(converted, tmp_path):
+    from loihi_pinn.runtime import Runner
+    blob = torch.load(converted)
+    bad_metadata, no_layers = dict(blob, metadata="{not json"), {k: v for k, v in blob.items() if k != "layers"}
+    for name, content in (("bad_metadata.snn", bad_metadata), ("no_layers.snn", no_layers)):
+        torch.save(content, tmp_path / name)
+        with pytest.raises(InputError, match="damaged converted network"):
+            SpikingNetwork.load(tmp_path / name)
+    with pytest.raises(InputError, match="copies must be a whole number >= 1, got '2'"):
+        Runner("netx_exports/sin.net", copies="2")

@@ -28,7 +28,7 @@ def test_backend_table_lists_three_backends_with_one_interface():
 def test_unknown_backend_names_the_valid_ones():
     with pytest.raises(InputError, match="unknown backend 'gpu'; choose one of: emulator, lava-sim, loihi2"):
         Runner(SIN, "gpu")
-    with pytest.raises(InputError, match="copies must be >= 1, got 0"):
+    with pytest.raises(InputError, match="copies must be a whole number >= 1, got 0"):
         Runner(SIN, "lava-sim", copies=0)
 
 

@@ -163,8 +163,16 @@ class SpikingNetwork:
         blob = read_torch_file(path, "converted loihi-pinn network")
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
             raise InputError(f"{path} is not a converted loihi-pinn network (format must be {FORMAT!r})")
-        layers = [SpikingLayer(l["weight"], l["bias"],
-                               None if l["expansion"] is None else Expansion.from_dict(l["expansion"]),
-                               l["threshold"], l["v0"], l["signed"], l.get("levels")) for l in blob["layers"]]
-        return cls(blob["neuron"], blob["timesteps"], layers, blob["lower"], blob["upper"],
-                   json.loads(blob["metadata"]))
+        try:
+            layers = [SpikingLayer(l["weight"], l["bias"],
+                                   None if l["expansion"] is None else Expansion.from_dict(l["expansion"]),
+                                   l["threshold"], l["v0"], l["signed"], l.get("levels")) for l in blob["layers"]]
+            metadata = json.loads(blob["metadata"])
+            if not isinstance(metadata, dict):
+                raise TypeError("metadata is not a JSON object")
+            return cls(blob["neuron"], blob["timesteps"], layers, blob["lower"], blob["upper"], metadata)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:    # JSONDecodeError is a ValueError
+            if isinstance(err, InputError):
+                raise
+            raise InputError(f"{path} is a damaged converted network ({type(err).__name__}: {err}); convert the "
+                             f"checkpoint again") from None

@@ -49,8 +49,8 @@ class Backend(ABC):
     name: ClassVar[str]
 
     def __init__(self, *, copies: int = 1, progress: bool = True):
-        if copies < 1:
-            raise InputError(f"copies must be >= 1, got {copies}")
+        if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+            raise InputError(f"copies must be a whole number >= 1, got {copies!r}")
         self.copies, self.progress = copies, progress
 
     def check_available(self) -> None:
