@@ -1,0 +1,206 @@
+"""Issue #11: ReLU students on Loihi 2: error against cost and against weight bits.
+
+    bash benchmarks/loihi_cost/train.sh                 # the students (committed; ~2-6 min each)
+    .venv/bin/python benchmarks/loihi_cost.py [PROBLEM...] [--report]
+
+Per problem: the ReLU student distilled from the shipped tanh PINN
+(``benchmarks/loihi_cost/<problem>_relu``) converts exactly to sigma-delta neurons (one neuron a
+unit, calibration none), then is quantized to Loihi 2 fixed point and written as netx for each
+``weight_max`` (the largest hidden-layer file weight, 15 .. 254) in ``WEIGHT_MAX``; rel L2
+against the reference on the evaluation grid of the student, its float SNN and its fixed point
+(after bias calibration on the fixed-point emulator), synaptic ops, messages and steps per point
+(fixed point, one point at a time from zero state), and the Lava simulator against the emulator
+on a few points of every file. Resumable: results/loihi_cost.json keeps what was measured.
+Writes the loihi-cost section of RESULTS.md and figures/loihi_cost.png.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+from common import FIGURES_DIR, HERE, load_json, machine, save_json, write_section
+
+from loihi_pinn.conversion import convert_checkpoint
+from loihi_pinn.errors import InputError
+from loihi_pinn.evaluation import relative_l2
+from loihi_pinn.export import export_converted, read_model_card
+from loihi_pinn.problems import get_problem
+from loihi_pinn.runtime import Runner
+from loihi_pinn.training import load_checkpoint
+
+ROOT = HERE.parent
+STUDENTS = HERE / "loihi_cost"
+OUT = ROOT / "runs" / "bench" / "loihi_cost"
+PROBLEMS = ("poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
+WEIGHT_MAX = (15, 31, 63, 127, 254)
+LAVA_POINTS = 4
+# issue #11: rel L2 targets of the fixed point against the reference (and synops <= 2x ANN MACs)
+TARGET = {"poisson": 5e-3, "diffusion_reaction": 1e-3, "wave": 2.5e-2, "burgers": 3e-3, "beltrami": 5e-3}
+# first release (RESULTS.md section 5: tanh PINN -> sigma-delta K = 8, advanced calibration, weight_max 15):
+# fixed point (calibrated) rel L2, synops / point, synops / ANN MAC
+FIRST_RELEASE = {"poisson": (2.29e-2, 1.66e6, 82), "diffusion_reaction": (4.17e-3, 1.64e6, 81),
+                 "wave": (2.90e-2, 1.64e6, 81), "burgers": (2.18e-2, 1.14e6, 140),
+                 "beltrami": (2.47e-2, 4.86e6, 97)}
+# seed 000 (Zhang et al.), Table 2: rel L2 of their signed-IF SNN
+SEED000 = {"poisson": 4.7095e-2, "diffusion_reaction": 6.3267e-2, "wave": 6.53e-2, "burgers": 6.98e-2,
+           "beltrami": 4.33e-2}
+
+
+def measure(problem: str) -> dict:
+    OUT.mkdir(parents=True, exist_ok=True)
+    ckpt = load_checkpoint(STUDENTS / f"{problem}_relu")
+    teacher = load_checkpoint(problem)
+    net, conv = convert_checkpoint(ckpt, "sigma_delta", 8, "none", progress=False)
+    snn_path = net.save(OUT / f"{problem}_relu.snn")
+    grid = get_problem(problem).evaluation_points()
+    lava_points = grid[np.random.default_rng(0).permutation(len(grid))[:LAVA_POINTS]]
+    student = ckpt.metadata["student"]
+    out = {"problem": problem, "pinn_rel_l2": teacher.metadata["errors"]["rel_l2"],
+           "student_rel_l2": student["rel_l2"], "student_vs_teacher": student["rel_l2_vs_teacher"],
+           "student_seconds": student["seconds"], "student_command": ckpt.metadata["command"],
+           "layer_sizes": ckpt.metadata["architecture"]["layer_sizes"], "ann_macs": net.ann_macs(),
+           "float_snn_rel_l2": conv["rel_l2"], "float_snn_vs_ann": conv["rel_l2_vs_ann"],
+           "float_snn_synops_per_point": conv["synops_per_point"], "exports": []}
+    for w in WEIGHT_MAX:
+        start = time.perf_counter()
+        path = OUT / f"{problem}_relu_w{w}.net"
+        try:
+            path, report = export_converted(snn_path, path, weight_max=w)
+        except InputError as err:
+            out["exports"].append({"weight_max": w, "error": str(err)})
+            continue
+        quant = read_model_card(path).get("quantization", {})
+        row = {"weight_max": w, **{k: v for k, v in report.items() if not isinstance(v, (list, dict))},
+               "message_bits": quant.get("message_bits"), "weight_bits": quant.get("weight_bits"),
+               "seconds": time.perf_counter() - start}
+        row["fixed_vs_float_snn"] = relative_l2(Runner(path, "emulator").predict(grid), conv["outputs"])
+        lava = Runner(path, "lava-sim", progress=False).predict(lava_points)
+        row["lava_equals_emulator"] = bool(np.array_equal(lava, Runner(path, "emulator").predict(lava_points)))
+        out["exports"].append(row)
+        print(f"  {problem} weight_max {w}: fixed point {row['rel_l2_fixed_point_calibrated']:.3e}, "
+              f"{row['synops_per_point']:.0f} synops, Lava == emulator {row['lava_equals_emulator']}", flush=True)
+    return out
+
+
+def best(r: dict) -> dict:
+    ok = [e for e in r["exports"] if "error" not in e]
+    return min(ok, key=lambda e: e["rel_l2_fixed_point_calibrated"])
+
+
+def report(data: dict) -> None:
+    rows = [r for p in PROBLEMS for r in data["problems"] if r["problem"] == p]
+    lines = [f"Command: `bash benchmarks/loihi_cost/train.sh && .venv/bin/python benchmarks/loihi_cost.py` "
+             f"({data['machine']}; the shared 2 cores).", "",
+             "A ReLU student (the teacher's layer sizes) distilled from each shipped tanh PINN on dense uniform "
+             "points (`loihi-pinn train P --activation relu --init-from P`, `training/student.py`; the command "
+             "is in each `benchmarks/loihi_cost/P_relu/checkpoint.json`), converted exactly to sigma-delta "
+             "(one neuron a unit, no calibration), quantized to Loihi 2 fixed point with hidden weights up to "
+             "`weight_max`, bias-calibrated on the fixed-point emulator. Rel L2 against the reference on the "
+             "evaluation grid; synops and messages per point of the fixed-point run, one point at a time from zero "
+             "state; ANN MACs = the student's weights (= the tanh PINN's). Lava = emulator: the Lava simulator "
+             f"gave the emulator's outputs bit for bit on {LAVA_POINTS} grid points of every file.", "",
+             "| problem | network | ANN MACs | PINN | student ANN (vs PINN) | float SNN (vs student) | float SNN synops "
+             "(x MACs) | target | first release: fixed point / synops (x MACs) | seed 000 SNN |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        fr = FIRST_RELEASE[r["problem"]]
+        sizes = r["layer_sizes"]
+        lines.append(f"| {r['problem']} | {len(sizes) - 2} x {sizes[1]} relu | {r['ann_macs']} | {r['pinn_rel_l2']:.2e} | "
+                     f"{r['student_rel_l2']:.2e} ({r['student_vs_teacher']:.2e}) | {r['float_snn_rel_l2']:.2e} "
+                     f"({r['float_snn_vs_ann']:.1e}) | {r['float_snn_synops_per_point']:.0f} "
+                     f"({r['float_snn_synops_per_point'] / r['ann_macs']:.2f}x) | {TARGET[r['problem']]:.1e} | "
+                     f"{fr[0]:.2e} / {fr[1]:.3g} ({fr[2]}x) | {SEED000[r['problem']]:.2e} |")
+    lines += ["", "| problem | weight_max | weight bits (per layer) | message bits | fixed point | target met "
+                  "| fixed point vs float SNN | before bias calibration "
+                  "| synops / point | x ANN MACs | messages / point | steps | Lava = emulator |",
+              "|---|---:|---|---|---:|:---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    for r in rows:
+        for e in r["exports"]:
+            if "error" in e:
+                lines.append(f"| {r['problem']} | {e['weight_max']} | refused: {e['error'][:80]} | | | | | | | | | | |")
+                continue
+            err = e["rel_l2_fixed_point_calibrated"]
+            ratio = e["synops_per_point"] / r["ann_macs"]
+            met = "yes" if err <= TARGET[r["problem"]] and ratio <= 2 else "no"
+            lines.append(f"| {r['problem']} | {e['weight_max']} | {e['weight_bits']} | {e['message_bits']} | "
+                         f"{err:.2e} | {met} | {e['fixed_vs_float_snn']:.2e} | {e['rel_l2_fixed_point']:.2e} | "
+                         f"{e['synops_per_point']:.0f} | {ratio:.2f} | "
+                         f"{e['messages_per_point']:.0f} | {e['steps_per_point']} | "
+                         f"{'yes' if e['lava_equals_emulator'] else 'NO'} |")
+    lines += ["", "![](figures/loihi_cost.png)"]
+    write_section("loihi-cost", "\n".join(lines))
+    plot(rows)
+
+
+def plot(rows: list[dict]) -> None:
+    """Top: rel L2 against synaptic ops per point (the student's fixed point for each weight_max,
+    the first release's tanh K = 8 export); bottom: rel L2 against weight_max."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(rows), figsize=(3.6 * len(rows) + 0.6, 6.6), squeeze=False)
+    for top, bottom, r in zip(axes[0], axes[1], rows):
+        ok = [e for e in r["exports"] if "error" not in e]
+        x = [e["synops_per_point"] for e in ok]
+        y = [e["rel_l2_fixed_point_calibrated"] for e in ok]
+        fr = FIRST_RELEASE[r["problem"]]
+        top.loglog(x, y, "o", color="C0", label="ReLU student, fixed point (all weight_max)")
+        top.loglog([fr[1]], [fr[0]], "s", color="C3", label="first release (tanh, K = 8 pieces)")
+        bottom.semilogx([e["weight_max"] for e in ok], y, "o-", color="C0", base=2)
+        bottom.semilogx([e["weight_max"] for e in ok], [e["fixed_vs_float_snn"] for e in ok], "^--", color="C1",
+                        base=2, label="fixed point vs float SNN")
+        for ax in (top, bottom):
+            ax.axhline(r["pinn_rel_l2"], color="k", ls="--", lw=1, label="tanh PINN")
+            ax.axhline(r["student_rel_l2"], color="C0", ls=":", lw=1, label="student ANN")
+            ax.axhline(TARGET[r["problem"]], color="C2", ls="-.", lw=1, label="target")
+            ax.set_yscale("log")
+            ax.grid(True, which="both", alpha=0.3)
+        top.axvline(2 * r["ann_macs"], color="gray", ls=":", lw=1, label="2x ANN MACs")
+        top.set(title=r["problem"], xlabel="synaptic ops / point", ylabel="rel L2 vs reference")
+        bottom.set(xlabel="weight_max (largest hidden file weight)", ylabel="rel L2")
+        bottom.set_xticks([e["weight_max"] for e in ok], [str(e["weight_max"]) for e in ok])
+    handles = {}
+    for ax in axes.flat:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=4, fontsize=8)
+    fig.suptitle("ReLU students on Loihi 2 fixed point: error against cost (top) and weight bits (bottom)",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.96))
+    FIGURES_DIR.mkdir(exist_ok=True)
+    fig.savefig(FIGURES_DIR / "loihi_cost.png", dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("problems", nargs="*", default=list(PROBLEMS))
+    parser.add_argument("--report", action="store_true", help="only rewrite the table and figure")
+    parser.add_argument("--redo", action="store_true", help="measure the named problems again")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    data = load_json("loihi_cost") or {"problems": []}
+    if not args.report:
+        for problem in args.problems:
+            if args.redo:
+                data["problems"] = [r for r in data["problems"] if r["problem"] != problem]
+            if any(r["problem"] == problem for r in data["problems"]):
+                continue
+            if not (STUDENTS / f"{problem}_relu").is_dir():
+                print(f"{problem}: no student yet (bash benchmarks/loihi_cost/train.sh {problem})")
+                continue
+            print(f"{problem} ...", flush=True)
+            data["problems"].append(measure(problem))
+            data.update(machine=machine(), date=time.strftime("%Y-%m-%d"))
+            save_json("loihi_cost", data)
+    if data["problems"]:
+        report(data)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# ReLU students of the shipped tanh PINNs for benchmarks/loihi_cost.py, distilled on dense uniform points
+# (training/student.py: Adam on 4096 fresh points a step, lr 2e-3 decaying 100x, then L-BFGS on one draw of
+# 8192 points). Run from the repo root:  bash benchmarks/loihi_cost/train.sh [PROBLEM...]
+# The checkpoints land in benchmarks/loihi_cost/<problem>_relu/ (each records its exact command).
+# Budgets: Adam steps + L-BFGS iterations per problem. On the shared 2 cores a 4000 + 1000 run took 16 min
+# (poisson; 1-2 min on an idle machine), so the later problems got a smaller budget.
+set -euo pipefail
+OUT=benchmarks/loihi_cost
+declare -A BUDGET=([poisson]="4000 1000" [diffusion_reaction]="4000 1000" [wave]="2000 300" [burgers]="2000 300"
+                   [beltrami]="2000 300")
+problems=${*:-"poisson diffusion_reaction wave burgers beltrami"}
+for p in $problems; do
+  read -r steps lbfgs <<< "${BUDGET[$p]}"
+  .venv/bin/loihi-pinn train "$p" --activation relu --init-from "$p" --steps "$steps" --lbfgs-steps "$lbfgs" \
+    --lr 2e-3 --seed 0 --threads 2 --quiet --force --out "$OUT/${p}_relu"
+done
