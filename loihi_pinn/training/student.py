@@ -52,8 +52,9 @@ class StudentConfig:
         if self.activation not in STUDENT_ACTIVATIONS:
             raise InputError(f"student activation must be one of {', '.join(STUDENT_ACTIVATIONS)}, "
                              f"got {self.activation!r}")
-        if self.steps < 0 or self.lbfgs_steps < 0 or self.steps + self.lbfgs_steps == 0:
-            raise InputError("steps and lbfgs_steps must be >= 0 and not both 0")
+        if self.steps < 1 or self.lbfgs_steps < 0:
+            raise InputError(f"a student needs Adam steps >= 1 and lbfgs_steps >= 0, got {self.steps} and "
+                             f"{self.lbfgs_steps}")
 
     def distill_config(self) -> DistillConfig:
         return DistillConfig(steps=self.steps, lr=self.lr, final_lr_ratio=self.final_lr_ratio, batch=self.batch,
