@@ -138,9 +138,10 @@ class OutsideDomain(UserWarning):
 
 def warn_outside(points: np.ndarray, lower, upper, what: str = "the network") -> float:
     """Warn (``OutsideDomain``) with the fraction of ``points`` ``(n, d_in)`` outside the box
-    ``lower`` .. ``upper`` (a relative tolerance of 1e-9 of the box size); returns the fraction."""
+    ``lower`` .. ``upper``, up to 1e-6 of the box size and the float32 rounding of the bounds (a
+    PINN stores its box in float32); returns the fraction."""
     lo, hi = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
-    slack = 1e-9 * (hi - lo)
+    slack = 1e-6 * (hi - lo) + 4 * np.finfo(np.float32).eps * np.maximum(np.abs(lo), np.abs(hi))
     outside = float(np.mean(np.any((points < lo - slack) | (points > hi + slack), axis=1))) if len(points) else 0.0
     if outside:
         box = " x ".join(f"[{a:g}, {b:g}]" for a, b in zip(lo, hi))
