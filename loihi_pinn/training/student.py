@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from loihi_pinn.errors import InputError
 from loihi_pinn.evaluation import error_report, predict_model, relative_l2
@@ -26,6 +27,7 @@ from loihi_pinn.problems import Problem, uniform
 
 from .checkpoint import WEIGHTS, Checkpoint, load_checkpoint, save_checkpoint
 from .distill import DistillConfig, DistillResult, distill
+from .trainer import lbfgs_polish
 
 STUDENT_ACTIVATIONS = ("relu",)          # what sigma-delta runs with one neuron a unit, exactly
 
@@ -83,29 +85,9 @@ def _lbfgs(problem: Problem, student: PINN, teacher: PINN, config: StudentConfig
     x = uniform(problem.lower, problem.upper, torch.float32)(config.lbfgs_points, generator)
     with torch.no_grad():
         target = teacher(x)
-    saved = {k: v.clone() for k, v in student.state_dict().items()}
-    optimizer = torch.optim.LBFGS(student.parameters(), lr=1.0, max_iter=config.lbfgs_steps,
-                                  max_eval=int(config.lbfgs_steps * 1.25), history_size=50,
-                                  tolerance_grad=1e-12, tolerance_change=1e-15, line_search_fn="strong_wolfe")
-    evals = [0]
-
-    def closure():
-        optimizer.zero_grad()
-        loss = torch.mean((student(x) - target) ** 2)
-        loss.backward()
-        if evals[0] % 50 == 0:
-            result.history.append({"step": config.steps + evals[0], "phase": "lbfgs", "total": float(loss)})
-        evals[0] += 1
-        return loss
-
-    optimizer.step(closure)
-    with torch.no_grad():
-        final = float(torch.mean((student(x) - target) ** 2))
-    if not torch.isfinite(torch.tensor(final)):
-        student.load_state_dict(saved)
-        with torch.no_grad():
-            final = float(torch.mean((student(x) - target) ** 2))
-    result.history.append({"step": config.steps + evals[0], "phase": "lbfgs", "total": final})
+    with tqdm(disable=True) as bar:
+        lbfgs_polish(student, lambda: (torch.mean((student(x) - target) ** 2), {}), steps=config.lbfgs_steps,
+                     first_step=config.steps, history=result.history, bar=bar)
 
 
 def distill_student(problem: Problem, teacher, config: StudentConfig, out=None, *, command: str | None = None,

@@ -121,37 +121,41 @@ def train(problem: Problem, model: torch.nn.Module, config: TrainConfig, *,
                  final_lr_ratio=config.final_lr_ratio, bar=bar, history=result.history, log_every=log_every)
 
     if config.lbfgs_steps:
-        _run_lbfgs(problem, model, config, gen, dtype, result, bar, log_every)
+        points = sample_conditions(problem, gen, dtype, factor=config.lbfgs_point_factor)
+        lbfgs_polish(model, lambda: physics_loss(problem, model, points), steps=config.lbfgs_steps,
+                     first_step=config.adam_steps, history=result.history, bar=bar, log_every=log_every)
     bar.close()
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _run_lbfgs(problem, model, config, gen, dtype, result, bar, log_every):
+def lbfgs_polish(model: torch.nn.Module, loss, *, steps: int, first_step: int, history: list, bar,
+                 log_every: int = 50) -> None:
+    """Up to ``steps`` L-BFGS iterations (strong Wolfe line search) on ``loss() -> (total, {name:
+    part})`` over fixed points; losses go into ``history`` every ``log_every`` evaluations (steps
+    counted from ``first_step``) and the last one after. If the loss ends non-finite, ``model`` is
+    restored to its state before."""
     saved = copy.deepcopy(model.state_dict())
-    points = sample_conditions(problem, gen, dtype, factor=config.lbfgs_point_factor)
-    optimizer = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=config.lbfgs_steps,
-                                  max_eval=int(config.lbfgs_steps * 1.25), history_size=50,
-                                  tolerance_grad=1e-12, tolerance_change=1e-15,
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=steps, max_eval=int(steps * 1.25),
+                                  history_size=50, tolerance_grad=1e-12, tolerance_change=1e-15,
                                   line_search_fn="strong_wolfe")
-    first = config.adam_steps
     evals = [0]
 
     def closure():
         optimizer.zero_grad(set_to_none=True)
-        total, parts = physics_loss(problem, model, points)
+        total, parts = loss()
         total.backward()
         if evals[0] % log_every == 0:
-            result.history.append(_log(first + evals[0], "lbfgs", total, parts))
+            history.append(_log(first_step + evals[0], "lbfgs", total, parts))
             bar.set_postfix(loss=f"{float(total):.3e}")
         evals[0] += 1
-        if evals[0] <= config.lbfgs_steps:
+        if evals[0] <= steps:
             bar.update()
         return total
 
     optimizer.step(closure)
-    total, parts = physics_loss(problem, model, points)
+    total, parts = loss()
     if not math.isfinite(float(total)):
         model.load_state_dict(saved)
-        total, parts = physics_loss(problem, model, points)
-    result.history.append(_log(first + evals[0], "lbfgs", total, parts))
+        total, parts = loss()
+    history.append(_log(first_step + evals[0], "lbfgs", total, parts))
