@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/loihi_cost.py [PROBLEM...] [--report]
 
 Per problem: the ReLU student distilled from the shipped tanh PINN
-(``benchmarks/loihi_cost/<problem>_relu``) converts exactly to sigma-delta neurons (one neuron a
+(shipped as ``loihi_pinn/checkpoints/<problem>_relu``) converts exactly to sigma-delta neurons (one neuron a
 unit, calibration none), then is quantized to Loihi 2 fixed point and written as netx for each
 ``weight_max`` (the largest hidden-layer file weight, 15 .. 254) in ``WEIGHT_MAX``; rel L2
 against the reference on the evaluation grid of the student, its float SNN and its fixed point
@@ -31,7 +31,7 @@ from loihi_pinn.runtime import Runner
 from loihi_pinn.training import load_checkpoint
 
 ROOT = HERE.parent
-STUDENTS = HERE / "loihi_cost"
+STUDENTS = ROOT / "loihi_pinn" / "checkpoints"
 OUT = ROOT / "runs" / "bench" / "loihi_cost"
 PROBLEMS = ("poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
 WEIGHT_MAX = (15, 31, 63, 127, 254)
@@ -113,7 +113,7 @@ def report(data: dict) -> None:
              f"({data['machine']}; the shared 2 cores).", "",
              "A ReLU student (the teacher's layer sizes) distilled from each shipped tanh PINN on dense uniform "
              "points (`loihi-pinn train P --activation relu --init-from P`, `training/student.py`; the command "
-             "is in each `benchmarks/loihi_cost/P_relu/checkpoint.json`), converted exactly to sigma-delta "
+             "is in each `loihi_pinn/checkpoints/P_relu/checkpoint.json`), converted exactly to sigma-delta "
              "(one neuron a unit, no calibration), quantized to Loihi 2 fixed point with hidden weights up to "
              "`weight_max`, bias-calibrated on the fixed-point emulator. Rel L2 against the reference on the "
              "evaluation grid; synops and messages per point of the fixed-point run, one point at a time from zero "

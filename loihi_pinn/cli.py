@@ -388,59 +388,70 @@ def _cmd_run(args) -> None:
     print(f"wall time    {st.wall_seconds:.2f} s  ({st.points / st.wall_seconds:.1f} points/s)")
 
 
+DEMO_STUDENT = "poisson_relu"
+"""The shipped ReLU student of the Poisson PINN (loihi-pinn train poisson --activation relu --init-from
+poisson; benchmarks/loihi_cost/train.sh): the network the demo deploys."""
+
+
 def _cmd_demo(args) -> None:
-    """The main job on the shipped Poisson PINN: convert, calibrate, quantize, export, run on the
-    Lava simulator, print the table, save the reference | PINN | SNN | error plot."""
+    """The main job on the shipped Poisson PINN: its ReLU student converted exactly to Loihi 2
+    sigma-delta neurons, quantized, exported, run on the Lava simulator; the table and the
+    reference | PINN | SNN | error plot."""
     import numpy as np
 
     from loihi_pinn.conversion import SpikingNetwork
     from loihi_pinn.evaluation import predict_model, relative_l2
+    from loihi_pinn.io import check_output
     from loihi_pinn.plotting import plot_solutions
     from loihi_pinn.problems import get_problem
     from loihi_pinn.runtime import Runner
     from loihi_pinn.training import load_checkpoint
 
-    from loihi_pinn.io import check_output
-
     out = Path(args.out)
-    snn_path, net_path, png_path = out / "poisson_sigma_delta.snn", out / "poisson_sigma_delta.net", out / "poisson.png"
+    snn_path, net_path, png_path = out / "poisson_relu.snn", out / "poisson_relu.net", out / "poisson.png"
     for path in (snn_path, net_path, png_path):
         check_output(path, force=args.force)
-    print("== 1. convert + calibrate: sigma-delta (Loihi 2 native), 8 ReLU pieces per tanh unit ==")
-    _cmd_convert(argparse.Namespace(checkpoint="poisson", neuron="sigma_delta", timesteps=8,
-                                    calibration="advanced", objective="output", percentile=99.9, pieces=8,
-                                    calibration_points=2048, iterations=300, seed=0, quiet=False, out=snn_path,
+    student = load_checkpoint(DEMO_STUDENT)
+    teacher = student.metadata["student"]["teacher"]
+    print(f"== 1. the Poisson PINN ({teacher['checkpoint']}, tanh) and its ReLU student ({DEMO_STUDENT}: distilled on "
+          f"dense points, rel L2 {student.metadata['student']['rel_l2_vs_teacher']:.2e} vs the PINN) ==")
+    print("== 2. convert the student: sigma-delta (Loihi 2 native), one ReLU neuron a unit, exact ==")
+    _cmd_convert(argparse.Namespace(checkpoint=DEMO_STUDENT, neuron="sigma_delta", timesteps=None,
+                                    calibration="none", objective="output", percentile=99.9, pieces=None,
+                                    calibration_points=2048, iterations=1, seed=0, quiet=False, out=snn_path,
                                     force=True))
-    print("\n== 2. quantize to Loihi 2 fixed point, export netx HDF5 ==")
+    print("\n== 3. quantize to Loihi 2 fixed point, export netx HDF5 ==")
     _cmd_export(argparse.Namespace(converted=snn_path, out=net_path, calibration_points=2048, seed=0,
                                    headroom=2.0, weight_max=15, no_calibration=False, force=True))
     problem = get_problem("poisson")
     grid = problem.evaluation_points()
     subset = grid[np.random.default_rng(0).permutation(len(grid))[:args.lava_points]]
-    print(f"\n== 3. run the netx file on the Lava simulator ({len(subset)} grid points) ==")
+    print(f"\n== 4. run the netx file on the Lava simulator ({len(subset)} grid points) ==")
     lava = Runner(net_path, "lava-sim")
     on_lava = lava.predict(subset)
     emulator = Runner(net_path, "emulator")
     same = np.array_equal(emulator.predict(subset), on_lava)
     on_grid = emulator.predict(grid)
-    pinn = predict_model(load_checkpoint("poisson").model, grid)
+    pinn = predict_model(load_checkpoint(teacher["checkpoint"]).model, grid)
+    relu = predict_model(student.model, grid)
     reference = problem.reference(grid)
     st = emulator.stats
     print(f"Lava simulator == fixed-point emulator bit for bit: {'yes' if same else 'NO'} "
           f"({lava.stats.wall_seconds:.1f} s on Lava for {len(subset)} points)")
-    print("\n| stage | rel L2 vs reference | time steps / point | spikes / point | synaptic ops / point |")
-    print("|---|---:|---:|---:|---:|")
     macs = SpikingNetwork.load(snn_path).ann_macs()
-    print(f"| PINN (float ANN) | {relative_l2(pinn, reference):.3e} | - | - | {macs} MACs |")
+    print("\n| stage | rel L2 vs reference | time steps / point | messages / point | synaptic ops / point |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| PINN (tanh ANN) | {relative_l2(pinn, reference):.3e} | - | - | {macs} MACs |")
+    print(f"| ReLU student (ANN) | {relative_l2(relu, reference):.3e} | - | - | {macs} MACs |")
     card = emulator.model_card["loihi_errors"]
     print(f"| float SNN | {card['rel_l2_float_snn']:.3e} | - | - | - |")
     print(f"| Loihi fixed point (grid, emulator) | {relative_l2(on_grid, reference):.3e} | {st.steps_per_point} | "
-          f"{st.messages_per_point:.0f} | {st.synops_per_point:.0f} |")
+          f"{st.messages_per_point:.0f} | {st.synops_per_point:.0f} ({st.synops_per_point / macs:.2f}x MACs) |")
     print(f"| Lava simulator ({len(subset)} points) | {relative_l2(on_lava, problem.reference(subset)):.3e} | "
           f"{lava.stats.steps_per_point} | {lava.stats.messages_per_point:.0f} | {lava.stats.synops_per_point:.0f} |")
     path = plot_solutions(problem, {"reference": reference, "PINN": pinn, "SNN on Loihi fixed point": on_grid},
-                          png_path, title=f"poisson: sigma-delta SNN in Loihi 2 fixed point, rel L2 "
-                                                     f"{relative_l2(on_grid, reference):.2e}")
+                          png_path, title=f"poisson: ReLU student as a sigma-delta SNN in Loihi 2 fixed point, "
+                                          f"rel L2 {relative_l2(on_grid, reference):.2e}")
     print(f"\nplot         {path}\nnetx file    {net_path}")
     if not same:
         raise InputError("the Lava simulator and the fixed-point emulator disagree; please report this")
@@ -545,7 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_run)
 
-    p = sub.add_parser("demo", help="the whole pipeline on the shipped Poisson model, to the Lava simulator")
+    p = sub.add_parser("demo", help="the whole pipeline on the shipped Poisson model's ReLU student, to the "
+                                    "Lava simulator")
     p.add_argument("--out", default="runs/demo", help="folder for the files and the figure")
     p.add_argument("--lava-points", type=_whole(1), default=64, help="grid points run on the Lava simulator")
     p.add_argument("--force", action="store_true", help="replace the files of an earlier demo in --out")

@@ -2,14 +2,15 @@
 # ReLU students of the shipped tanh PINNs for benchmarks/loihi_cost.py, distilled on dense uniform points
 # (training/student.py: Adam on 4096 fresh points a step, lr 2e-3 decaying 100x, then L-BFGS on one draw of
 # 8192 points). Run from the repo root:  bash benchmarks/loihi_cost/train.sh [PROBLEM...]
-# The checkpoints land in benchmarks/loihi_cost/<problem>_relu/ (each records its exact command).
+# The checkpoints land in loihi_pinn/checkpoints/<problem>_relu/ (shipped: they load by that name; each records
+# its exact command).
 # Budgets: Adam steps + L-BFGS iterations per problem. On the shared 2 cores a 4000 + 1000 run took 4-21 min
 # (burgers 4 min, poisson 16, diffusion_reaction 21), so wave got a smaller budget. The committed burgers student
 # was trained with this command but --out runs/burgers_relu_long, then copied here (its checkpoint.json says so);
 # a 2000 + 300 burgers student reached 5.7e-3 against the reference (3.7e-3 with 4000 + 1000). The same holds for
 # beltrami (--out runs/beltrami_relu_long; 2000 + 300: 9.2e-3, 4000 + 1000: 6.7e-3).
 set -euo pipefail
-OUT=benchmarks/loihi_cost
+OUT=loihi_pinn/checkpoints
 declare -A BUDGET=([poisson]="4000 1000" [diffusion_reaction]="4000 1000" [wave]="2000 300" [burgers]="4000 1000"
                    [beltrami]="4000 1000")
 problems=${*:-"poisson diffusion_reaction wave burgers beltrami"}
