@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/loihi_export.py            # exports + quantization table (resumable)
     .venv/bin/python benchmarks/loihi_export.py --lava     # + Lava simulator throughput on Poisson
 
-Per problem: convert (sigma-delta, K = 8 ReLU pieces per tanh unit, T = 8, advanced
-calibration, 150 iterations per layer), quantize, calibrate on the fixed-point emulator, write
-``netx_exports/NAME.net``; rel L2 on the evaluation grid of the float SNN, the fixed-point SNN
+Per problem: the shipped ReLU student of the PINN (``loihi_pinn/checkpoints/NAME_relu``, issue 11)
+converted exactly to sigma-delta (one neuron a unit, no calibration), or, where no student is
+shipped (sin), the tanh PINN itself (K = 8 ReLU pieces per tanh unit, T = 8, advanced
+calibration, 150 iterations per layer); quantize (hidden weights up to 15), calibrate on the
+fixed-point emulator, write ``netx_exports/NAME.net``; rel L2 on the evaluation grid of the float SNN, the fixed-point SNN
 and the fixed-point SNN after calibration; activity; the chip estimate. With ``--lava``:
 points per second of the Lava simulator, one network versus several copies side by side, and
 the emulator on the same points, in one run. Writes results/loihi_export.json, the
@@ -25,6 +27,8 @@ from loihi_pinn.export import export_converted, read_netx
 from loihi_pinn.loihi.resources import estimate
 from loihi_pinn.problems import PROBLEM_NAMES, get_problem
 from loihi_pinn.runtime import Runner
+from loihi_pinn.training import load_checkpoint
+from loihi_pinn.training.checkpoint import SHIPPED_DIR
 
 ROOT = HERE.parent
 EXPORTS = ROOT / "netx_exports"
@@ -38,12 +42,21 @@ COPIES = (1, 4, 16)
 def export(problem: str) -> dict:
     CONVERTED.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    net, _ = convert_checkpoint(problem, "sigma_delta", 8, "advanced", pieces=8, iterations=ITERATIONS, progress=False)
+    student = f"{problem}_relu"
+    if (SHIPPED_DIR / student).is_dir():
+        net, _ = convert_checkpoint(student, "sigma_delta", 8, "none", progress=False)
+        form = "ReLU student"
+    else:
+        net, _ = convert_checkpoint(problem, "sigma_delta", 8, "advanced", pieces=8, iterations=ITERATIONS,
+                                    progress=False)
+        form = "tanh, K = 8"
     snn_path = net.save(CONVERTED / f"{problem}.snn")
     path, report = export_converted(snn_path, EXPORTS / f"{problem}.net")
     est = estimate(read_netx(path), report["synops_per_point"])
-    return {"problem": problem, **report, "seconds": time.perf_counter() - start,
-            "pinn_rel_l2": net.metadata["errors"]["ann_rel_l2"], "cores": est.cores, "neurons": est.neurons,
+    pinn = net.metadata["errors"]["ann_rel_l2"] if form == "tanh, K = 8" else \
+        load_checkpoint(problem).metadata["errors"]["rel_l2"]
+    return {"problem": problem, "form": form, **report, "seconds": time.perf_counter() - start,
+            "pinn_rel_l2": pinn, "cores": est.cores, "neurons": est.neurons,
             "synapses": est.synapses, "fits": est.fits_one_chip, "energy_uj": est.energy_uj,
             "latency_us": est.latency_us, "ann_macs": net.ann_macs()}
 
@@ -72,18 +85,19 @@ def lava_throughput() -> dict:
 
 def report(data: dict) -> None:
     rows = data["problems"]
-    lines = ["Sigma-delta SNN (K = 8, T = 8, advanced calibration) quantized to Loihi 2 fixed point; rel L2 "
-             "against the reference on the evaluation grid. Fixed point = the bit-exact emulator of Lava's "
+    lines = ["Sigma-delta SNNs quantized to Loihi 2 fixed point: the shipped ReLU student of each PINN (exact, "
+             "one neuron a unit; issue 11), or for sin the tanh PINN itself (K = 8 pieces, T = 8, advanced "
+             "calibration). PINN: the tanh PINN's rel L2. Rel L2 against the reference on the evaluation grid. Fixed point = the bit-exact emulator of Lava's "
              "fixed_pt models (the Lava simulator gives the same integers). Steps: time steps per inference. "
              "Energy/latency: first-order estimate from Loihi 1 per-op figures (Davies et al. 2018).", "",
-             "| problem | PINN | float SNN | fixed point | + fixed-point calibration | steps | graded spikes / point "
-             "| synops / point (x ANN MACs) | cores | energy / inference |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| problem | network | PINN | float SNN | fixed point | + fixed-point calibration | steps | graded spikes "
+             "/ point | synops / point (x ANN MACs) | cores | energy / inference |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['problem']} | {r['pinn_rel_l2']:.2e} | {r['rel_l2_float_snn']:.2e} | "
+        lines.append(f"| {r['problem']} | {r['form']} | {r['pinn_rel_l2']:.2e} | {r['rel_l2_float_snn']:.2e} | "
                      f"{r['rel_l2_fixed_point']:.2e} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
                      f"{r['steps_per_point']} | {r['messages_per_point']:.0f} | {r['synops_per_point']:.3g} "
-                     f"({r['synops_per_point'] / r['ann_macs']:.0f}x) | {r['cores']} | {r['energy_uj']:.1f} uJ |")
+                     f"({r['synops_per_point'] / r['ann_macs']:.2g}x) | {r['cores']} | {r['energy_uj']:.1f} uJ |")
     lava = data.get("lava")
     if lava:
         base = lava["lava_graph_per_point_points_per_s"]
@@ -99,18 +113,19 @@ def report(data: dict) -> None:
         emulator = lava["emulator_points_per_s"]
         lines.append(f"| fixed-point emulator (numpy), same file and points | {emulator:.0f} | {emulator / base:.0f}x "
                      f"({emulator / lava['lava_copies_1_points_per_s']:.0f}x the one-graph Lava run) |")
-    lines += ["", f"Measured {data['machine']}. Synaptic ops exceed the ANN's MACs: each tanh unit is K = 8 ReLU "
-                  "neurons (K^2 more synapses between hidden layers), and during the pipeline's first steps a layer "
-                  "sends updates for partial inputs as well as for the final one. Copies side by side do not pay "
-                  "on the CPU simulator: the per-step cost of the in-loop state resets and of Lava's Sparse "
-                  "synapses grows faster than the batch; one copy is the Runner's default."]
+    lines += ["", f"Measured {data['machine']}. The tanh form costs far more than the ANN's MACs: each tanh unit "
+                  "is K = 8 ReLU neurons (K^2 more synapses between hidden layers). In both forms, during the "
+                  "pipeline's first steps a layer sends updates for partial inputs (its bias alone first) as well "
+                  "as for the final one. Copies side by side gain "
+                  "little on the CPU simulator: the per-step cost of the in-loop state resets and of Lava's Sparse "
+                  "synapses grows nearly as fast as the batch; one copy is the Runner's default."]
     write_section("loihi-export", "\n".join(lines))
-    table = ["| file | problem | rel L2 (fixed point) | PINN | steps | graded spikes / point | neurons | synapses "
-             "| cores | fits one chip |", "|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    table = ["| file | network | rel L2 (fixed point) | PINN | steps | graded spikes / point | synops / ANN MACs "
+             "| neurons | synapses | cores | fits one chip |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in rows:
-        table.append(f"| `{r['problem']}.net` | {r['problem']} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
+        table.append(f"| `{r['problem']}.net` | {r['form']} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
                      f"{r['pinn_rel_l2']:.2e} | {r['steps_per_point']} | {r['messages_per_point']:.0f} | "
-                     f"{r['neurons']} | {r['synapses']} | {r['cores']} | {'yes' if r['fits'] else 'no'} |")
+                     f"{r['synops_per_point'] / r['ann_macs']:.2g} | {r['neurons']} | {r['synapses']} | {r['cores']} | {'yes' if r['fits'] else 'no'} |")
     readme = (EXPORTS / "README.md").read_text()
     start, end = readme.index("<!-- exports:begin -->"), readme.index("<!-- exports:end -->")
     (EXPORTS / "README.md").write_text(readme[:start] + "<!-- exports:begin -->\n" + "\n".join(table) + "\n"

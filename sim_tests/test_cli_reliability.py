@@ -138,7 +138,7 @@ def test_python_api_refuses_bad_input_with_input_errors(converted):
 
 def test_points_outside_the_domain_are_warned_of_or_refused(tmp_path, capsys):
     outside, huge = tmp_path / "outside.csv", tmp_path / "huge.csv"
-    outside.write_text("2,0.5\n0,0\n0.5,0.5\n-0.5,0.25\n")             # one of four outside [-1, 1]^2
+    outside.write_text("1.1,0.5\n0,0\n0.5,0.5\n-0.5,0.25\n")           # one of four outside [-1, 1]^2
     huge.write_text("1e17,0\n")
     code, err = run_cli(["run", "netx_exports/poisson.net", "--backend", "emulator", "--points-file", outside], capsys)
     assert code == 0 and "warning: 25.0% of the points lie outside the domain" in err

@@ -29,7 +29,7 @@ from loihi_pinn.training import save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "netx_exports").glob("*.net"))
-POISSON = ROOT / "netx_exports" / "poisson.net"           # 2 -> 800 -> 800 -> 800 -> 1 sigma-delta
+POISSON = ROOT / "netx_exports" / "poisson.net"           # 2 -> 100 -> 100 -> 100 -> 1 sigma-delta (ReLU student)
 
 
 # == netx files ===================================================================================
@@ -75,9 +75,9 @@ DAMAGE = {   # name: (what is done to a copy of the shipped poisson.net, the err
     "square weight transposed": (lambda f: _replace(f, "layer/2/weight", f["layer/2/weight"][()].T),
                                  r"checksum mismatch"),
     "first weight transposed": (lambda f: _replace(f, "layer/1/weight", f["layer/1/weight"][()].T),
-                                r"layer 1 weight has shape \(2, 800\) \(transposed\?\), expected \(800, 2\)"),
-    "weight of wrong width": (lambda f: _replace(f, "layer/3/weight", f["layer/3/weight"][:, :799]),
-                              r"layer 3 weight has shape \(800, 799\), expected \(800, 800\)"),
+                                r"layer 1 weight has shape \(2, 100\) \(transposed\?\), expected \(100, 2\)"),
+    "weight of wrong width": (lambda f: _replace(f, "layer/3/weight", f["layer/3/weight"][:, :99]),
+                              r"layer 3 weight has shape \(100, 99\), expected \(100, 100\)"),
     "weight deleted": (lambda f: f.__delitem__("layer/3/weight"), r"layer 3 has no 'weight' dataset"),
     "bias on the readout": (lambda f: f["layer/4"].create_dataset("bias", data=np.zeros(1, np.int32)),
                             r"layer 4 is the readout and has a 'bias' dataset"),
@@ -151,7 +151,7 @@ def test_older_file_without_checksum_loads_with_a_warning(tmp_path):
         f.attrs[CARD_ATTR] = json.dumps(card)
     with pytest.warns(UnverifiedNetxWarning, match="before loihi-pinn wrote checksums"):
         qnet = read_netx(old)
-    assert [l.size for l in qnet.layers] == [800, 800, 800, 1]
+    assert [l.size for l in qnet.layers] == [100, 100, 100, 1]
     with h5py.File(old, "a") as f:                     # structural checks apply to old files too
         del f["layer/1/bias"]
     with pytest.raises(InputError, match="layer 1 has no 'bias'"), warnings.catch_warnings():
