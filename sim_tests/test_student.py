@@ -80,3 +80,11 @@ def test_cli_trains_a_relu_student(tmp_path, capsys):
 def test_student_config_refuses_other_activations():
     with pytest.raises(InputError):
         StudentConfig(activation="tanh")
+
+
+def test_a_converted_student_carries_its_teacher_into_the_files(distilled):
+    from loihi_pinn.conversion import convert_checkpoint
+    _, _, _, info, out = distilled
+    net, _ = convert_checkpoint(out, "sigma_delta", 8, "none", n_calibration=128, progress=False)
+    assert net.metadata["student"]["teacher"]["checkpoint"] == TEACHER
+    assert net.metadata["student"]["rel_l2_vs_teacher"] == pytest.approx(info["rel_l2_vs_teacher"])

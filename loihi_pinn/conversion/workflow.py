@@ -44,6 +44,8 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     meta = {**problem_metadata(problem), "source_checkpoint": source,
             "source_sha256": hashlib.sha256((ckpt.path / WEIGHTS).read_bytes()).hexdigest(),
             "calibration_points": n_calibration, "calibration_iterations": iterations, "seed": seed}
+    if "student" in ckpt.metadata:             # a distilled student: its teacher and distillation errors travel on
+        meta["student"] = {k: v for k, v in ckpt.metadata["student"].items() if k != "config"}
     net = convert(ckpt.model, neuron, timesteps, points, percentile=percentile, pieces=pieces,
                   delta_fraction=delta_fraction, metadata=meta)
     start = time.perf_counter()
