@@ -416,7 +416,7 @@ def _cmd_demo(args) -> None:
     print(f"== 1. the Poisson PINN ({teacher['checkpoint']}, tanh) and its ReLU student ({DEMO_STUDENT}: distilled on "
           f"dense points, rel L2 {student.metadata['student']['rel_l2_vs_teacher']:.2e} vs the PINN) ==")
     print("== 2. convert the student: sigma-delta (Loihi 2 native), one ReLU neuron a unit, exact ==")
-    _cmd_convert(argparse.Namespace(checkpoint=DEMO_STUDENT, neuron="sigma_delta", timesteps=None,
+    _cmd_convert(argparse.Namespace(checkpoint=DEMO_STUDENT, neuron="sigma_delta", timesteps=8,
                                     calibration="none", objective="output", percentile=99.9, pieces=None,
                                     calibration_points=2048, iterations=1, seed=0, quiet=False, out=snn_path,
                                     force=True))
