@@ -205,12 +205,13 @@ def test_a_failing_lava_child_is_an_input_error_and_leaves_nothing(fault, messag
     ``LavaRunError``, an ``InputError`` (the CLI's ``error:`` line, exit 2), at once."""
     from loihi_pinn.errors import InputError
     from loihi_pinn.runtime import lava_graph
+    from loihi_pinn.runtime.isolated import LavaRunError
 
     monkeypatch.setattr(lava_graph, "_run_graph", fault)
     monkeypatch.setattr(lava_graph.tempfile, "tempdir", str(tmp_path))
     qnet = read_netx(SIN)
     start = time.monotonic()
-    with pytest.raises(lava_graph.LavaRunError, match=message) as caught:
+    with pytest.raises(LavaRunError, match=message) as caught:
         lava_graph.run_lava(qnet, qnet.encode(np.zeros((4, 1))), progress=False)
     assert isinstance(caught.value, InputError)
     assert time.monotonic() - start < EXIT_LIMIT
