@@ -7,12 +7,10 @@ of the wrong pair, so ``load_source`` refuses it with the fix instead.
 """
 from __future__ import annotations
 
-import hashlib
 import warnings
-from pathlib import Path
 
 from loihi_pinn.errors import InputError
-from loihi_pinn.training.checkpoint import WEIGHTS, load_checkpoint, resolve_checkpoint
+from loihi_pinn.training.checkpoint import WEIGHTS, load_checkpoint, resolve_checkpoint, weights_sha256
 
 
 class SourceChanged(InputError):
@@ -21,11 +19,6 @@ class SourceChanged(InputError):
 
 class UnverifiedSourceWarning(UserWarning):
     """The converted network records no SHA-256 of its source, so the source cannot be checked."""
-
-
-def weights_sha256(folder) -> str:
-    """SHA-256 (hex) of a checkpoint folder's ``weights.pt``, as ``convert_checkpoint`` records it."""
-    return hashlib.sha256((Path(folder) / WEIGHTS).read_bytes()).hexdigest()
 
 
 def load_source(net, where=None):

@@ -1,7 +1,6 @@
 """Checkpoint -> calibrated spiking network, with everything recorded in its metadata."""
 from __future__ import annotations
 
-import hashlib
 import time
 
 import numpy as np
@@ -9,7 +8,7 @@ import numpy as np
 from loihi_pinn.evaluation import predict_model
 from loihi_pinn.problems import problem_metadata
 from loihi_pinn.training import Checkpoint, load_checkpoint
-from loihi_pinn.training.checkpoint import WEIGHTS
+from loihi_pinn.training.checkpoint import weights_sha256
 
 from .calibrate import calibrate
 from .convert import convert
@@ -42,7 +41,7 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     points = calibration_points(problem, n_calibration, seed)
     source = ckpt.path.name if ckpt.path.parent.name == "checkpoints" else str(ckpt.path)
     meta = {**problem_metadata(problem), "source_checkpoint": source,
-            "source_sha256": hashlib.sha256((ckpt.path / WEIGHTS).read_bytes()).hexdigest(),
+            "source_sha256": weights_sha256(ckpt.path),
             "calibration_points": n_calibration, "calibration_iterations": iterations, "seed": seed}
     if "student" in ckpt.metadata:             # a distilled student: its teacher and distillation errors travel on
         meta["student"] = {k: v for k, v in ckpt.metadata["student"].items() if k != "config"}

@@ -313,16 +313,3 @@ def read_netx(path) -> QuantizedNetwork:
     except InputError as err:
         raise InputError(f"{path}: {err}") from None
 
-
-def upgrade_card(path) -> dict:
-    """Add the checksum to a version-1 file's card in place (its datasets are not touched); for
-    files known to be intact as exported, e.g. the shipped ``netx_exports``. Returns the new card."""
-    path = _open(path)
-    with h5py.File(path, "r+") as f:
-        card = _open_card(f, path)
-        if card.get(CHECKSUM) is not None:
-            verify_checksum(f, card, path)
-            return card
-        card = add_checksum(f, card)
-        f.attrs[CARD_ATTR] = json.dumps(card)
-    return card

@@ -8,6 +8,7 @@ and load by problem name.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,12 @@ def save_checkpoint(folder, model: PINN, problem: Problem | str, **extra) -> Pat
         torch.save(model.state_dict(), tmp / WEIGHTS)
         (tmp / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
     return folder
+
+
+def weights_sha256(folder) -> str:
+    """SHA-256 (hex) of a checkpoint folder's ``weights.pt``: what converted networks and students
+    record of their source."""
+    return hashlib.sha256((Path(folder) / WEIGHTS).read_bytes()).hexdigest()
 
 
 def resolve_checkpoint(name_or_path) -> Path:

@@ -11,7 +11,6 @@ teacher and the reference.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from loihi_pinn.models import PINN, build_mlp
 from loihi_pinn.plotting import plot_loss_history
 from loihi_pinn.problems import Problem, uniform
 
-from .checkpoint import WEIGHTS, Checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint, weights_sha256
 from .distill import DistillConfig, DistillResult, distill
 from .trainer import lbfgs_polish
 
@@ -61,10 +60,6 @@ class StudentConfig:
     def distill_config(self) -> DistillConfig:
         return DistillConfig(steps=self.steps, lr=self.lr, final_lr_ratio=self.final_lr_ratio, batch=self.batch,
                              seed=self.seed)
-
-
-def weights_sha256(checkpoint: Checkpoint) -> str:
-    return hashlib.sha256((checkpoint.path / WEIGHTS).read_bytes()).hexdigest()
 
 
 def student_model(problem: Problem, teacher: PINN, config: StudentConfig) -> PINN:
@@ -111,7 +106,7 @@ def distill_student(problem: Problem, teacher, config: StudentConfig, out=None, 
     teacher_out = predict_model(teacher_model, grid)
     info = {
         "teacher": {"checkpoint": ckpt.path.name if ckpt.path.parent.name == "checkpoints" else str(ckpt.path),
-                    "weights_sha256": weights_sha256(ckpt),
+                    "weights_sha256": weights_sha256(ckpt.path),
                     "architecture": ckpt.metadata["architecture"],
                     "rel_l2": ckpt.metadata.get("errors", {}).get("rel_l2")},
         "rel_l2_vs_teacher": relative_l2(predict_model(student, grid), teacher_out),
