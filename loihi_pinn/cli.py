@@ -361,29 +361,52 @@ def _cmd_check(args) -> None:
     require_fit(est, args.file)
 
 
+def _stream_plan(args, card: dict, neuron: str):
+    """The ``StreamPlan`` of ``run --stream`` (None without it): ``--reset-every`` or the model
+    card's tested interval, ``--hold``."""
+    from loihi_pinn.loihi.stream import StreamPlan
+
+    if not args.stream:
+        if args.reset_every is not None or args.hold is not None:
+            raise InputError("--reset-every and --hold shape a stream: add --stream")
+        return None
+    reset_every = args.reset_every if args.reset_every is not None else card.get("stream", {}).get("reset_every")
+    if reset_every is None:
+        raise InputError(f"this file's model card has no tested stream ({neuron} neurons do not stream, or the file "
+                         f"was exported before streams were): give --reset-every M, or re-export it")
+    return StreamPlan(reset_every, 1 if args.hold is None else args.hold)
+
+
 def _cmd_run(args) -> None:
     import numpy as np
 
     from loihi_pinn.evaluation import output_ranges, relative_l2
+    from loihi_pinn.loihi.stream import serpentine
     from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.runtime import Runner
 
     runner = Runner(args.file, args.backend, copies=args.copies, progress=not args.quiet)
     qnet = runner.network
     problem = problem_from_metadata(runner.model_card, qnet.lower, qnet.upper, qnet.d_out)
+    stream = _stream_plan(args, runner.model_card, runner.network.neuron)
     if args.points_file:
         points = _read_points(args.points_file)
+    elif stream is not None:                       # the whole grid, neighbour after neighbour
+        points = problem.evaluation_points()[serpentine(problem.grid_shape)]
     else:
         grid = problem.evaluation_points()
         points = grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
-    outputs = runner.predict(points)
+    outputs = runner.predict(points, stream)
     st = runner.stats
     print(f"backend      {st.backend}  ({st.points} points, {st.copies} network cop{'y' if st.copies == 1 else 'ies'} side by side)")
+    if stream is not None:
+        print(f"stream       reset to rest every {stream.reset_every or 'never (0)'} points, a point every "
+              f"{stream.hold} step{'s' if stream.hold > 1 else ''}")
     if problem.has_reference:
         print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
     else:
         _print_outputs(problem, output_ranges(outputs, problem.output_names))
-    print(f"per point    {st.steps_per_point} time steps, {st.messages_per_point:.0f} spikes (messages), "
+    print(f"per point    {st.steps_per_point:.3g} time steps, {st.messages_per_point:.0f} spikes (messages), "
           f"{st.synops_per_point:.0f} synaptic ops")
     print(f"wall time    {st.wall_seconds:.2f} s  ({st.points / st.wall_seconds:.1f} points/s)")
 
@@ -552,6 +575,12 @@ def build_parser() -> argparse.ArgumentParser:
     points.add_argument("--points", type=_whole(1), default=64, help="random points of the evaluation grid")
     points.add_argument("--points-file", help="or these points (.npy or text, physical coordinates)")
     p.add_argument("--copies", type=_whole(1), default=1, help="network copies side by side per Lava batch")
+    p.add_argument("--stream", action="store_true",
+                   help="sigma-delta: run the points as a stream in their order (without --points-file: the whole "
+                        "evaluation grid in serpentine order), sending only what changes from point to point")
+    p.add_argument("--reset-every", type=_whole(0), help="stream: points between resets to rest (0: never; default: "
+                                                          "the model card's tested interval)")
+    p.add_argument("--hold", type=_whole(1), help="stream: steps between points (default 1: pipelined)")
     p.add_argument("--seed", type=_whole(0), default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_run)

@@ -60,15 +60,16 @@ def small_signed_file(tmp_path_factory):
 
 
 def test_fixed_point_by_hand():
-    # one SigmaDelta neuron (w = 3, bias 1 -> 64 in state, vth 0) and a Sigma readout (w = 2):
-    # step 1: hidden act = relu(0 + 64) = 64 -> sends 64 >> 6 = 1;
-    # step 2: hidden sigma = 3 * 100 = 300, act 364, delta 300 -> sends 300 >> 6 = 4; readout += 2 * 1;
-    # step 3: readout += 2 * 4 -> 10. Five messages would have given 2 * 364 / 64 = 11.4: the floor shows.
+    # one SigmaDelta neuron (w = 3, bias 1 -> 64 in state, vth 0) and a Sigma readout (w = 2).
+    # Rest (zero input, settled before the point): hidden act = relu(0 + 64) = 64 -> sent 64 >> 6 = 1,
+    # readout sigma = 2 * 1 = 2. The point: step 1: input buffered; step 2: hidden sigma = 3 * 100 = 300,
+    # act 364, delta 300 -> sends 300 >> 6 = 4; step 3: readout += 2 * 4 -> 10. One message for the point
+    # (the bias's was sent once, at rest). Exact: 2 * 364 / 64 = 11.4: the floors show.
     layers = [FixedPointLayer([[3]], [1], 0), FixedPointLayer([[2]], [0], 0, readout=True)]
     sigma, stats = run_integers(SIGMA_DELTA, layers, np.array([[100]]), 1)
     assert sigma.tolist() == [[10]]
-    assert stats.steps == 3 and stats.messages == [2] and stats.input_messages == 1
-    assert stats.synops == 1 * 1 + 2 * 1
+    assert stats.steps == 3 and stats.messages == [1] and stats.input_messages == 1
+    assert stats.synops == 1 * 1 + 1 * 1
 
 
 def test_delta_threshold_holds_back_small_changes():

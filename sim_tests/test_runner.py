@@ -71,7 +71,7 @@ def test_wall_seconds_times_the_backends_run_only(name, monkeypatch):
         monkeypatch.setattr(network, "run_integers", _slow(emulator_run, BACKEND_SLEEP))
     else:
         monkeypatch.setattr(network, "run_integers", _slow(emulator_run, OTHER_SLEEP))
-        monkeypatch.setattr(runner.backend, "run", _slow(lambda qnet, m: emulator_run(m)[0], BACKEND_SLEEP))
+        monkeypatch.setattr(runner.backend, "run", _slow(lambda qnet, m, stream=None: emulator_run(m)[0], BACKEND_SLEEP))
     np.testing.assert_array_equal(runner.predict(points), expected)
     assert BACKEND_SLEEP <= runner.stats.wall_seconds < BACKEND_SLEEP + OTHER_SLEEP
     assert runner.stats.backend == name and runner.stats.messages_per_point > 0

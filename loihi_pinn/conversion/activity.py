@@ -17,7 +17,8 @@ class Activity:
     ``neurons`` per hidden layer, ``input_messages``, ``synops``; ``timesteps`` T over which
     rates count, ``steps`` per inference, and the source ANN's multiply-accumulates per point.
     The fixed-point loop also records the largest |state| per layer (``peak_state``) and, when
-    asked, what each hidden layer delivered (``sent``, ``(n, neurons)``, each message weighted as
+    asked, what each hidden layer delivered since the zero state (``sent``, ``(n, neurons)``; a
+    delta-coded network's settling to rest included; each message weighted as
     its receiver weighs it) and every layer's final state (``states``, the model's own dicts)."""
 
     points: int = 0

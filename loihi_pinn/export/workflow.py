@@ -9,6 +9,7 @@ import numpy as np
 from loihi_pinn.conversion import SpikingNetwork, calibration_points, emulate
 from loihi_pinn.evaluation import relative_l2
 from loihi_pinn.loihi import calibrate_fixed_point, quantize
+from loihi_pinn.loihi.stream import choose_reset, serpentine
 from loihi_pinn.problems import problem_from_metadata
 
 from .netx import write_netx
@@ -44,6 +45,10 @@ def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0
     report.update(points=len(grid), steps_per_point=stats.steps,
                   messages_per_point=(sum(stats.messages) + stats.input_messages) / len(grid),
                   synops_per_point=stats.synops / len(grid), peak_state=stats.peak_state)
+    if qnet.model.delta_coded:          # how to stream the grid, and what it saves and costs
+        order = serpentine(problem.grid_shape)
+        error = report[next(k for k in reversed(list(report)) if k.startswith("rel_l2_fixed_point"))]
+        qnet.metadata["stream"] = choose_reset(qnet, messages[order], raw[order], target[order], error)
     source = Path(converted).name if not isinstance(converted, SpikingNetwork) else "in memory"   # + its hash
     qnet.metadata.update({"converted_from": source, "loihi_errors": report})
     if not isinstance(converted, SpikingNetwork):

@@ -136,12 +136,38 @@ def chunk_points(model, layers: list[FixedPointLayer], chunk_bytes: int = CHUNK_
     return max(1, chunk_bytes // bytes_per_point(model, layers))
 
 
+def rest_states(model, layers: list[FixedPointLayer], timesteps: int = 1) -> list[dict]:
+    """Every layer's state ``(1, neurons)`` once the network has settled with zero input from the
+    model's start state: where a delta-coded model (``NeuronModel.delta_coded``) starts each
+    inference. After ``steps_per_inference`` steps the last message has arrived and every Dense
+    buffer is empty, so the state alone determines what follows."""
+    return _settle(model, layers, timesteps)[0]
+
+
+def _settle(model, layers, timesteps):
+    """``rest_states`` and what each hidden layer delivered while settling (``(1, neurons)``)."""
+    states = [model.start_state(layer, 1) for layer in layers]
+    delivered = advance(model, layers, [lava_weights(layer.weight) for layer in layers], states, lambda step: None,
+                        model.steps_per_inference(timesteps, len(layers)), timesteps, StateMonitor(len(layers)))
+    return states, delivered
+
+
+def start_states(model, layers: list[FixedPointLayer], n: int, timesteps: int = 1,
+                 rest: list[dict] | None = None) -> list[dict]:
+    """The states ``(n, neurons)`` every point of an inference starts from: the model's start
+    state, or for a delta-coded model its network's rest state (``rest``, computed if not given)."""
+    if not model.delta_coded:
+        return [model.start_state(layer, n) for layer in layers]
+    rest = rest_states(model, layers, timesteps) if rest is None else rest
+    return [{key: np.repeat(value, n, 0) for key, value in state.items()} for state in rest]
+
+
 def run_integers(model, layers: list[FixedPointLayer], messages: np.ndarray, timesteps: int, *,
                  keep_states: bool = False, chunk: int | None = None) -> tuple[np.ndarray, Activity]:
     """Run integer input ``messages`` ``(n, d_in)`` through ``layers`` with the neuron ``model``
-    (a ``loihi_pinn.neurons.NeuronModel``), every point from its start state, for the model's
-    steps per inference. Returns the readout's final state ``(n, d_out)`` (int64) and the
-    activity. Messages sent at the last step arrive nowhere and cost no synaptic operation.
+    (a ``loihi_pinn.neurons.NeuronModel``), every point from its start state (``start_states``),
+    for the model's steps per inference. Returns the readout's final state ``(n, d_out)`` (int64)
+    and the activity. Messages sent at the last step arrive nowhere and cost no synaptic operation.
 
     Points run in chunks of ``chunk`` (default ``chunk_points``: working memory at most
     ``CHUNK_BYTES`` = 256 MiB, see ``bytes_per_point``), so memory beyond the input and the
@@ -157,17 +183,22 @@ def run_integers(model, layers: list[FixedPointLayer], messages: np.ndarray, tim
     if chunk < 1:
         raise InputError(f"chunk must be >= 1 point, got {chunk}")
     effective = [lava_weights(layer.weight) for layer in layers]
+    rest, rest_delivered = _settle(model, layers, timesteps) if model.delta_coded else (None, None)
     monitor = StateMonitor(len(layers))
     stats = Activity(points=n, timesteps=timesteps, steps=steps, messages=[0] * (len(layers) - 1),
                      neurons=[layer.size for layer in layers[:-1]], input_messages=0, synops=0)
     outputs, sent, states = [], [], []
     for start in range(0, max(n, 1), chunk):
-        part = _run_chunk(model, layers, effective, messages[start:start + chunk], timesteps, steps, monitor, stats)
-        outputs.append(model.readout_state(part[1][-1]).copy())
-        if keep_states:
-            sent.append(part[0])
-            states.append(part[1])
-        del part                                     # free this chunk before the next one allocates
+        part = messages[start:start + chunk]
+        monitor.check("input message", part, 0)
+        state = start_states(model, layers, len(part), timesteps, rest)
+        inputs = (lambda step, part=part: part if model.sends_input(step) else None)
+        delivered = advance(model, layers, effective, state, inputs, steps, timesteps, monitor, stats)
+        outputs.append(model.readout_state(state[-1]).copy())
+        if keep_states:          # what arrived since the start state (at rest too, for a delta-coded model)
+            sent.append(delivered if rest is None else [d + r for d, r in zip(delivered, rest_delivered)])
+            states.append(state)
+        del part, state, delivered                   # free this chunk before the next one allocates
     stats.peak_state = monitor.peaks
     if keep_states:
         if len(sent) == 1:
@@ -179,19 +210,20 @@ def run_integers(model, layers: list[FixedPointLayer], messages: np.ndarray, tim
     return (outputs[0] if len(outputs) == 1 else np.concatenate(outputs)), stats
 
 
-def _run_chunk(model, layers, effective, messages, timesteps, steps, monitor, stats):
-    """One chunk of ``run_integers``: adds its counts to ``stats``; what each hidden layer
-    delivered and every layer's final state."""
-    n = len(messages)
-    monitor.check("input message", messages, 0)
-    states = [model.start_state(layer, n) for layer in layers]
+def advance(model, layers, effective, states, inputs, steps, timesteps, monitor, stats=None, reads=None):
+    """Run ``steps`` time steps from ``states`` (updated in place), the input messages of a step
+    being ``inputs(step)`` (``(n, d_in)`` or None). Counts go into ``stats`` (an ``Activity``,
+    when given); ``reads`` (a dict step -> None) receives the readout ``(n, d_out)`` at the end
+    of each of its steps. Returns what each hidden layer delivered (``(n, neurons)``)."""
+    n = len(states[0][next(iter(states[0]))])
     pending = [np.zeros((n, layer.size), np.int64) for layer in layers]      # Dense buffers
     counts = [0] * (len(layers) - 1)
     delivered = [np.zeros((n, layer.size), np.int64) for layer in layers[:-1]]
     input_messages = synops = 0
     for step in range(steps):
         sent = [None] * len(layers)                  # sent[k]: what Dense k buffers this step
-        if model.sends_input(step):
+        messages = inputs(step)
+        if messages is not None:
             sent[0] = messages
             input_messages += int(np.count_nonzero(messages))
             synops += int(np.count_nonzero(messages)) * layers[0].size
@@ -209,7 +241,10 @@ def _run_chunk(model, layers, effective, messages, timesteps, steps, monitor, st
                 sent[k + 1] = spikes
         pending = [np.zeros_like(p) if src is None else dense(eff, src)
                    for p, src, eff in zip(pending, sent, effective)]
-    stats.messages = [a + b for a, b in zip(stats.messages, counts)]
-    stats.input_messages += input_messages
-    stats.synops += synops
-    return delivered, states
+        if reads is not None and step in reads:
+            reads[step] = model.readout_state(states[-1]).copy()
+    if stats is not None:
+        stats.messages = [a + b for a, b in zip(stats.messages, counts)]
+        stats.input_messages += input_messages
+        stats.synops += synops
+    return delivered

@@ -11,7 +11,7 @@ from loihi_pinn.models import to_unit_box
 from loihi_pinn.neurons.registry import get_neuron
 from loihi_pinn.problems.base import as_points, warn_outside
 
-from .fixed_point import STATE_LIMIT, FixedPointLayer, run_integers
+from .fixed_point import STATE_LIMIT, FixedPointLayer, rest_states, run_integers
 
 
 @dataclass
@@ -69,6 +69,11 @@ class QuantizedNetwork:
         of ``chunk`` points (default: ``fixed_point.chunk_points``, at most ``CHUNK_BYTES`` of
         working memory), identical to one pass."""
         return run_integers(self.model, self.layers, messages, self.timesteps, keep_states=keep_states, chunk=chunk)
+
+    def rest_states(self) -> list[dict]:
+        """Every layer's state ``(1, neurons)`` after settling on zero input, where a delta-coded
+        model starts each inference (``fixed_point.rest_states``)."""
+        return rest_states(self.model, self.layers, self.timesteps)
 
     def encode(self, points) -> np.ndarray:
         """Integer input messages ``(n, d_in)`` for physical ``points`` ``(n, d_in)``."""

@@ -70,6 +70,9 @@ class NeuronModel:
 
     # -- Lava --------------------------------------------------------------------------------
     input_every_step: bool                     # the input is held (rate coding) or sent once
+    delta_coded: bool = False                  # sends only changes: an inference starts from the network's
+                                               # zero-input rest state, and points can follow one another in a
+                                               # stream without a reset (loihi/stream.py)
 
     def __repr__(self) -> str:
         return f"<neuron model {self.name}: {self.description}>"

@@ -42,7 +42,7 @@ NETX_ARGS = {"skip_layers": 1, "input_message_bits": INPUT_MESSAGE_BITS, "spike_
 MIN_WEIGHT_BITS = 4          # refuse when the largest weight has fewer significant bits than this
 RANGE_QUANTILE = 0.999       # PWL breakpoints span this quantile of |z| on the calibration points
 TANH_RANGE = (1.0, 4.0)      # ... clipped to this for tanh (it is flat beyond 4)
-LAVA_STATE = ("sigma", "act", "residue")     # SigmaDelta Vars reset between inferences ("error": unused)
+LAVA_STATE = ("sigma", "act", "residue")     # SigmaDelta Vars set to rest between inferences ("error": unused)
 
 
 def sigma_delta_step(i, y, theta, surrogate=False, signed=False):
@@ -120,6 +120,7 @@ class SigmaDelta(NeuronModel):
     encoding = ("input messages round(x_normalized * input_scale), sent once; "
                 "output = readout sigma / output_scale + output_offset")
     input_every_step = False
+    delta_coded = True
 
     # -- conversion ----------------------------------------------------------------------------
     def realize(self, activation, z, pieces):
@@ -230,12 +231,17 @@ class SigmaDelta(NeuronModel):
         return process.sigma
 
     def lava_resets(self, net, qnet, copies, interval):
-        """Every state back to zero at the end of the idle step (the Dense buffers are empty)."""
-        from lava.proc.io.reset import Reset
+        """Every state back to the network's rest state (``fixed_point.rest_states``) at the end
+        of the idle step, when the Dense buffers are empty; the Runner's graph reaches that state
+        first by settling on a block of zero input (``lava_graph``)."""
+        from loihi_pinn.runtime.reset import ResetTo
 
+        rest = qnet.rest_states()
         neurons = [layer.neuron for layer in net.layers]
-        targets = [getattr(n, name) for n in neurons[:-1] for name in LAVA_STATE] + [neurons[-1].sigma]
-        resets = [Reset(reset_value=0, interval=interval, offset=interval - 1) for _ in targets]
-        for reset, var in zip(resets, targets):
-            reset.connect_var(var)
+        resets = []
+        for k, neuron in enumerate(neurons):
+            for name in (("sigma",) if k == len(neurons) - 1 else LAVA_STATE):
+                values = np.tile(rest[k][name][0], copies).astype(np.int32)
+                resets.append(ResetTo(var=getattr(neuron, name), values=values, interval=interval,
+                                      offset=interval - 1))
         return resets

@@ -4,9 +4,14 @@ and readout processes, running all points in one stream.
 Every inference occupies the neuron model's ``lava_interval`` time steps: the input arrives at
 its first step (and is held there for rate-coded models), the readout (``model.readout_var``) is
 read by ``lava.proc.io.sink.Read`` at the inference's last step, and the model's reset processes
-(``model.lava_resets``: sigma-delta zeroes every state after an idle step; IF models set each
-layer's potential to v0 before its input arrives; bit-serial neurons clear themselves) put the
-states back inside the run loop. Each point is thus an independent inference, exactly as the
+(``model.lava_resets``: sigma-delta sets every state to the network's rest state after an idle
+step; IF models set each layer's potential to v0 before its input arrives; bit-serial neurons
+clear themselves) put the states back inside the run loop. A delta-coded network first settles
+on one block of zero input, so that its first point, like every later one, starts at rest.
+
+A stream (``loihi/stream.py``) runs the same graph with blocks of one segment each (its input
+changes step by step, then an idle step and the reset to rest), and a ``lava.proc.io.sink``
+``RingBuffer`` on the network's output records the readout at every step. Each point is thus an independent inference, exactly as the
 fixed-point emulator computes it, with no host round trip between points (Var.set from the host
 costs ~15 us per element). Several copies of the network can sit side by side (block-diagonal
 weights, Lava Sparse synapses).
@@ -30,6 +35,8 @@ from loihi_pinn.export import write_netx
 from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork
 from loihi_pinn.loihi.fixed_point import INPUT_MESSAGE_BITS
 from loihi_pinn.loihi.lava_env import import_netx
+
+from loihi_pinn.loihi.stream import StreamPlan, segment_inputs
 
 from .isolated import run_isolated, signals_exit, socket_dir
 
@@ -68,7 +75,7 @@ def _stream(messages: np.ndarray, copies: int, interval: int, every_step: bool) 
 
 
 def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "lava-sim", copies: int = 1,
-             progress: bool = True) -> np.ndarray:
+             progress: bool = True, stream: StreamPlan | None = None) -> np.ndarray:
     """Readout integers ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``.
 
     Points run in chunks of ``LAVA_CHUNK_POINTS``, each a Lava graph in a child process (see the
@@ -76,13 +83,16 @@ def run_lava(qnet: QuantizedNetwork, messages: np.ndarray, *, backend: str = "la
     int32 source values and ``copies * d_out`` readout values per batch of ``copies`` points (a
     few MB per chunk). Raises ``LavaRunError`` (an ``InputError``) when the run fails or a Lava
     process dies; Ctrl-C and SIGTERM stop it within seconds, leaving no process, shared memory
-    segment or temporary file behind."""
+    segment or temporary file behind. With ``stream`` the points run as that stream (one copy;
+    chunks of whole segments)."""
     import_netx()
     messages = np.asarray(messages)
     n = len(messages)
     out = np.zeros((n, qnet.d_out), np.int64)
     if n == 0:
         return out
+    if stream is not None:
+        return _run_stream_lava(qnet, messages, stream, backend, progress)
     copies = max(1, min(copies, n))
     with tempfile.TemporaryDirectory(prefix="loihi_pinn_lava_") as tmp, socket_dir(tmp) as sockets, signals_exit(), \
             tqdm(total=n, desc=f"{backend} ({copies} cop{'y' if copies == 1 else 'ies'})", disable=not progress,
@@ -119,11 +129,12 @@ def _run_graph(conn, qnet: QuantizedNetwork, messages: np.ndarray, path: str, ba
     from lava.proc.io.source import RingBuffer
 
     warnings.filterwarnings("ignore", message="Cannot import module", category=UserWarning)  # Lava's model search
-    n = len(messages)
-    batches = -(-n // copies)
-    padded = np.zeros((batches * copies, qnet.d_in), np.int64)
-    padded[:n] = messages
     model = qnet.model
+    settle = 1 if model.delta_coded else 0          # a first batch of zero input: the network settles to rest
+    n = len(messages)
+    batches = -(-n // copies) + settle
+    padded = np.zeros((batches * copies, qnet.d_in), np.int64)
+    padded[settle * copies:settle * copies + n] = messages
     interval = model.lava_interval(qnet.steps)
     net = model.lava_network_class()(path, **model.netx_args, sparse_fc_layer=copies > 1)
     source = RingBuffer(data=_stream(padded, copies, interval, model.input_every_step))
@@ -142,5 +153,65 @@ def _run_graph(conn, qnet: QuantizedNetwork, messages: np.ndarray, path: str, ba
     conn.send(("workers", _worker_pids(net)))
     for chunk in np.array_split(np.arange(batches), min(PROGRESS_CHUNKS, batches)):
         net.run(condition=RunSteps(len(chunk) * interval))
-        conn.send(("progress", len(chunk) * copies))
-    return net.stop, np.asarray(reader.data.get())   # on an error no stop: the caller kills the group
+        conn.send(("progress", len(chunk) * copies - settle * copies * (chunk[0] == 0)))
+    return net.stop, np.asarray(reader.data.get())[:, settle:]   # on an error no stop: the caller kills the group
+
+
+def _run_stream_lava(qnet: QuantizedNetwork, messages: np.ndarray, plan: StreamPlan, backend: str,
+                     progress: bool) -> np.ndarray:
+    """``run_lava`` for a stream: chunks of whole segments, each a graph in a child process."""
+    n, m = len(messages), plan.segment_points(len(messages))
+    out = np.zeros((n, qnet.d_out), np.int64)
+    chunk = max(1, LAVA_CHUNK_POINTS // m) * m
+    with tempfile.TemporaryDirectory(prefix="loihi_pinn_lava_") as tmp, socket_dir(tmp) as sockets, signals_exit(), \
+            tqdm(total=n, desc=f"{backend} stream", disable=not progress, leave=False, unit="pt") as bar:
+        path = write_netx(qnet, Path(tmp) / "stream.net")
+        for start in range(0, n, chunk):
+            part = messages[start:start + chunk]
+            out[start:start + len(part)] = run_isolated(_run_stream_graph, (qnet, part, plan, str(path), backend),
+                                                        what=f"Lava {backend}", tmpdir=tmp, sockets=sockets, bar=bar)
+    return out
+
+
+def _run_stream_graph(conn, qnet: QuantizedNetwork, messages: np.ndarray, plan: StreamPlan, path: str,
+                      backend: str):
+    """Build and run the Lava graph of one chunk of a stream (in the isolated child): its
+    ``net.stop`` and the readout ``(n, d_out)``. Blocks of ``segment_steps + 1`` steps: a first
+    block of zero input settles the network to rest, then one block a segment, each ending with
+    the reset to rest (``model.lava_resets``)."""
+    import_netx()
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.proc.io.sink import RingBuffer as Sink
+    from lava.proc.io.source import RingBuffer
+
+    warnings.filterwarnings("ignore", message="Cannot import module", category=UserWarning)  # Lava's model search
+    model = qnet.model
+    inputs = segment_inputs(messages, plan, qnet.steps)                  # (segments, steps, d_in)
+    segments, steps, _ = inputs.shape
+    interval = steps + 1
+    blocks = np.zeros((segments + 1, interval, qnet.d_in), np.int32)
+    blocks[1:, :steps] = inputs
+    total = blocks.shape[0] * interval
+    net = model.lava_network_class()(path, **model.netx_args)
+    source = RingBuffer(data=blocks.reshape(total, qnet.d_in).T)
+    if backend == "loihi2":
+        from lava.proc import embedded_io as eio    # ships with lava-loihi
+        adapter = eio.spike.PyToNxAdapter(shape=net.inp.shape, num_message_bits=INPUT_MESSAGE_BITS)
+        source.s_out.connect(adapter.inp)
+        adapter.out.connect(net.inp)
+    else:
+        source.s_out.connect(net.inp)
+    sink = Sink(shape=(qnet.d_out,), buffer=total)
+    net.out.connect(sink.a_in)
+    model.lava_resets(net, qnet, 1, interval)
+    net.create_runtime(run_cfg=run_config(backend))
+    conn.send(("workers", _worker_pids(net)))
+    m, done = plan.segment_points(len(messages)), 0
+    for chunk in np.array_split(np.arange(segments + 1), min(PROGRESS_CHUNKS, segments + 1)):
+        net.run(condition=RunSteps(len(chunk) * interval))
+        now = min(len(messages), int(chunk[-1]) * m)
+        conn.send(("progress", now - done))
+        done = now
+    recorded = np.rint(np.asarray(sink.data.get())).astype(np.int64).T.reshape(segments + 1, interval, qnet.d_out)
+    read = recorded[1:, plan.read_steps(len(messages), qnet.steps)]       # (segments, m, d_out)
+    return net.stop, read.reshape(-1, qnet.d_out)[:len(messages)]

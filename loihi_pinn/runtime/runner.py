@@ -35,6 +35,7 @@ from loihi_pinn.export import read_netx
 from loihi_pinn.conversion.activity import Activity
 from loihi_pinn.loihi import QuantizedNetwork
 from loihi_pinn.loihi.lava_env import import_netx
+from loihi_pinn.loihi.stream import StreamPlan, run_stream
 
 
 class HardwareUnavailable(InputError):
@@ -57,12 +58,13 @@ class Backend(ABC):
         """Raise ``HardwareUnavailable`` saying what is missing; return when the backend can run."""
 
     @abstractmethod
-    def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
-        """Readout integers ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``."""
+    def run(self, qnet: QuantizedNetwork, messages: np.ndarray, stream: StreamPlan | None = None) -> np.ndarray:
+        """Readout integers ``(n, d_out)`` (int64) for integer input ``messages`` ``(n, d_in)``,
+        one point at a time or as ``stream``."""
 
-    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> Activity:
+    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray, stream: StreamPlan | None = None) -> Activity:
         """Messages and synaptic operations of ``messages`` ``(n, d_in)``, from the emulator."""
-        return qnet.run_integers(messages)[1]
+        return (qnet.run_integers(messages) if stream is None else run_stream(qnet, messages, stream))[1]
 
 
 class EmulatorBackend(Backend):
@@ -73,18 +75,18 @@ class EmulatorBackend(Backend):
     def __init__(self, *, copies: int = 1, progress: bool = True):
         super().__init__(copies=copies, progress=progress)
         self.copies = 1
-        self._last: tuple[np.ndarray, Activity] | None = None   # the last run's input and activity
+        self._last: tuple | None = None       # the last run's input, stream plan and activity
 
-    def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
-        sigma, stats = qnet.run_integers(messages)
-        self._last = (messages, stats)
+    def run(self, qnet: QuantizedNetwork, messages: np.ndarray, stream: StreamPlan | None = None) -> np.ndarray:
+        sigma, stats = qnet.run_integers(messages) if stream is None else run_stream(qnet, messages, stream)
+        self._last = (messages, stream, stats)
         return sigma
 
-    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray) -> Activity:
+    def activity(self, qnet: QuantizedNetwork, messages: np.ndarray, stream: StreamPlan | None = None) -> Activity:
         """The activity the last ``run`` counted when it ran these ``messages``: no second pass."""
-        if self._last is not None and self._last[0] is messages:
-            return self._last[1]
-        return super().activity(qnet, messages)
+        if self._last is not None and self._last[0] is messages and self._last[1] == stream:
+            return self._last[2]
+        return super().activity(qnet, messages, stream)
 
 
 class LavaSimBackend(Backend):
@@ -93,9 +95,9 @@ class LavaSimBackend(Backend):
 
     name = "lava-sim"
 
-    def run(self, qnet: QuantizedNetwork, messages: np.ndarray) -> np.ndarray:
+    def run(self, qnet: QuantizedNetwork, messages: np.ndarray, stream: StreamPlan | None = None) -> np.ndarray:
         from .lava_graph import run_lava
-        return run_lava(qnet, messages, backend=self.name, copies=self.copies, progress=self.progress)
+        return run_lava(qnet, messages, backend=self.name, copies=self.copies, progress=self.progress, stream=stream)
 
 
 class Loihi2Backend(LavaSimBackend):
@@ -129,17 +131,19 @@ def make_backend(name: str, *, copies: int = 1, progress: bool = True) -> Backen
 
 @dataclass
 class RunStats:
-    """What one ``predict`` cost: per point ``steps`` (time steps per inference), graded-spike
-    ``messages`` and synaptic ops; totals; seconds spent in the backend's run alone."""
+    """What one ``predict`` cost: per point ``steps`` (time steps per inference; a stream's steps
+    per segment over its points), graded-spike ``messages`` and synaptic ops; totals; seconds
+    spent in the backend's run alone; ``stream``: the stream plan (None: one point at a time)."""
 
     backend: str
     points: int = 0
-    steps_per_point: int = 0
+    steps_per_point: float = 0
     time_steps: int = 0
     messages_per_point: float = 0.0
     synops_per_point: float = 0.0
     wall_seconds: float = 0.0
     copies: int = 1
+    stream: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -166,14 +170,19 @@ class Runner:
     def model_card(self) -> dict:
         return self.network.metadata
 
-    def predict(self, points) -> np.ndarray:
-        """Outputs ``(n, d_out)`` for physical ``points`` ``(n, d_in)``; ``stats`` describes the run."""
+    def predict(self, points, stream: StreamPlan | None = None) -> np.ndarray:
+        """Outputs ``(n, d_out)`` for physical ``points`` ``(n, d_in)``, one point at a time from
+        rest or, with ``stream`` (``loihi.stream.StreamPlan``), as a stream in the given order
+        (``loihi.stream.serpentine`` orders a grid); ``stats`` describes the run."""
         messages = self.network.encode(points)
         start = time.perf_counter()
-        sigma = self.backend.run(self.network, messages)
+        sigma = self.backend.run(self.network, messages, stream)
         wall = time.perf_counter() - start
-        activity = self.backend.activity(self.network, messages)
+        activity = self.backend.activity(self.network, messages, stream)
         per_point = activity.per_point()
-        self.stats = RunStats(self.backend.name, len(messages), activity.steps, activity.steps * len(messages),
-                              per_point["messages_per_point"], per_point["synops_per_point"], wall, self.backend.copies)
+        n = len(messages)
+        total = activity.steps * (n if stream is None else -(-n // stream.segment_points(n)))
+        self.stats = RunStats(self.backend.name, n, total / max(n, 1), total, per_point["messages_per_point"],
+                              per_point["synops_per_point"], wall, self.backend.copies,
+                              None if stream is None else asdict(stream))
         return self.network.decode(sigma)
