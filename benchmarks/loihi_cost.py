@@ -25,7 +25,9 @@ from common import FIGURES_DIR, HERE, load_json, machine, save_json, write_secti
 from loihi_pinn.conversion import convert_checkpoint
 from loihi_pinn.errors import InputError
 from loihi_pinn.evaluation import relative_l2
-from loihi_pinn.export import export_converted, read_model_card
+from loihi_pinn.export import export_converted, read_model_card, read_netx
+from loihi_pinn.loihi.resources import estimate
+from loihi_pinn.loihi.stream import StreamPlan, run_stream, serpentine
 from loihi_pinn.problems import get_problem
 from loihi_pinn.runtime import Runner
 from loihi_pinn.training import load_checkpoint
@@ -34,7 +36,7 @@ ROOT = HERE.parent
 STUDENTS = ROOT / "loihi_pinn" / "checkpoints"
 OUT = ROOT / "runs" / "bench" / "loihi_cost"
 PROBLEMS = ("poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
-WEIGHT_MAX = (15, 31, 63, 127, 254)
+WEIGHT_MAX = (15, 31, 63)        # 127 and 254 lost bits on every PDE (first run, 2026-11-24: see FINDINGS)
 LAVA_POINTS = 4
 # issue #11: rel L2 targets of the fixed point against the reference (and synops <= 2x ANN MACs)
 TARGET = {"poisson": 5e-3, "diffusion_reaction": 1e-3, "wave": 2.5e-2, "burgers": 3e-3, "beltrami": 5e-3}
@@ -94,12 +96,47 @@ def measure(problem: str) -> dict:
                "message_bits": quant.get("message_bits"), "weight_bits": quant.get("weight_bits"),
                "seconds": time.perf_counter() - start}
         row["fixed_vs_float_snn"] = relative_l2(Runner(path, "emulator").predict(grid), conv["outputs"])
+        est = estimate(read_netx(path), report["synops_per_point"])
+        row.update(cores=est.cores, energy_uj=est.energy_uj, latency_us=est.latency_us)
         lava = Runner(path, "lava-sim", progress=False).predict(lava_points)
         row["lava_equals_emulator"] = bool(np.array_equal(lava, Runner(path, "emulator").predict(lava_points)))
+        if row["rel_l2_fixed_point_calibrated"] <= min([e["rel_l2_fixed_point_calibrated"] for e in out["exports"]
+                                                        if "error" not in e] + [np.inf]):
+            out["stream"] = stream_costs(path, problem)
         out["exports"].append(row)
         print(f"  {problem} weight_max {w}: fixed point {row['rel_l2_fixed_point_calibrated']:.3e}, "
               f"{row['synops_per_point']:.0f} synops, Lava == emulator {row['lava_equals_emulator']}", flush=True)
     return out
+
+
+REFINE = (1, 2, 4)               # evaluation grid refined this many times per axis ...
+MAX_STREAM_POINTS = 200_000      # ... up to this many points
+RESETS = (1, 10, 100, 1000)      # reset intervals measured besides the card's
+
+
+def stream_costs(path, problem: str) -> list[dict]:
+    """The grid, refined, as a pipelined stream in serpentine order for several reset intervals:
+    rel L2 against the reference, drift against one point at a time, messages and synops per point."""
+    qnet, spec = read_netx(path), get_problem(problem)
+    rows = []
+    for refine in REFINE:
+        shape = tuple((n - 1) * refine + 1 for n in spec.grid_shape)
+        if np.prod(shape) > MAX_STREAM_POINTS:
+            break
+        axes = [np.linspace(lo, hi, n) for lo, hi, n in zip(spec.lower, spec.upper, shape)]
+        points = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], 1)[serpentine(shape)]
+        messages, reference = qnet.encode(points), spec.reference(points)
+        scale = np.linalg.norm(reference)
+        one = qnet.decode(qnet.run_integers(messages)[0])
+        for reset_every in sorted({*RESETS, qnet.metadata["stream"]["reset_every"]}):
+            raw, stats = run_stream(qnet, messages, StreamPlan(reset_every))
+            out = qnet.decode(raw)
+            rows.append({"refine": refine, "points": len(points), "reset_every": reset_every,
+                         "card": reset_every == qnet.metadata["stream"]["reset_every"],
+                         "rel_l2": float(np.linalg.norm(out - reference) / scale),
+                         "drift": float(np.linalg.norm(out - one) / scale), **{k: stats.per_point()[k] for k in
+                                                                             ("messages_per_point", "synops_per_point")}})
+    return rows
 
 
 def best(r: dict) -> dict:
@@ -116,8 +153,10 @@ def report(data: dict) -> None:
              "is in each `loihi_pinn/checkpoints/P_relu/checkpoint.json`), converted exactly to sigma-delta "
              "(one neuron a unit, no calibration), quantized to Loihi 2 fixed point with hidden weights up to "
              "`weight_max`, bias-calibrated on the fixed-point emulator. Rel L2 against the reference on the "
-             "evaluation grid; synops and messages per point of the fixed-point run, one point at a time from zero "
-             "state; ANN MACs = the student's weights (= the tanh PINN's). Lava = emulator: the Lava simulator "
+             "evaluation grid; synops and messages per point of the fixed-point run, one point at a time, each "
+             "from the network's zero-input rest state; ANN MACs = the student's weights (= the tanh PINN's). Energy and latency: first-order "
+             "estimate (`loihi/resources.py`: Davies et al. 2018, Loihi 1 per-op figures: 27.1 pJ a synaptic op "
+             "with routing, 81 pJ a neuron update, about 1.8 us a time step). Lava = emulator: the Lava simulator "
              f"gave the emulator's outputs bit for bit on {LAVA_POINTS} grid points of every file.", "",
              "| problem | network | ANN MACs | PINN | student ANN (vs PINN) | float SNN (vs student) | float SNN synops "
              "(x MACs) | target | first release: fixed point / synops (x MACs) | seed 000 SNN |",
@@ -132,12 +171,13 @@ def report(data: dict) -> None:
                      f"{fr[0]:.2e} / {fr[1]:.3g} ({fr[2]}x) | {SEED000[r['problem']]:.2e} |")
     lines += ["", "| problem | weight_max | weight bits (per layer) | message bits | fixed point | target met "
                   "| fixed point vs float SNN | before bias calibration "
-                  "| synops / point | x ANN MACs | messages / point | steps | Lava = emulator |",
-              "|---|---:|---|---|---:|:---:|---:|---:|---:|---:|---:|---:|:---:|"]
+                  "| synops / point | x ANN MACs | messages / point | steps | cores | energy / point | latency "
+                  "| Lava = emulator |",
+              "|---|---:|---|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in rows:
         for e in r["exports"]:
             if "error" in e:
-                lines.append(f"| {r['problem']} | {e['weight_max']} | refused: {e['error'][:80]} | | | | | | | | | | |")
+                lines.append(f"| {r['problem']} | {e['weight_max']} | refused: {e['error'][:80]} | | | | | | | | | | | | | |")
                 continue
             err = e["rel_l2_fixed_point_calibrated"]
             ratio = e["synops_per_point"] / r["ann_macs"]
@@ -145,11 +185,29 @@ def report(data: dict) -> None:
             lines.append(f"| {r['problem']} | {e['weight_max']} | {e['weight_bits']} | {e['message_bits']} | "
                          f"{err:.2e} | {met} | {e['fixed_vs_float_snn']:.2e} | {e['rel_l2_fixed_point']:.2e} | "
                          f"{e['synops_per_point']:.0f} | {ratio:.2f} | "
-                         f"{e['messages_per_point']:.0f} | {e['steps_per_point']} | "
+                         f"{e['messages_per_point']:.0f} | {e['steps_per_point']} | {e['cores']} | "
+                         f"{e['energy_uj']:.2f} uJ | {e['latency_us']:.0f} us | "
                          f"{'yes' if e['lava_equals_emulator'] else 'NO'} |")
-    lines += ["", "![](figures/loihi_cost.png)", "", FINDINGS]
+    lines += ["", "![](figures/loihi_cost.png)", "",
+              "Streams (`loihi-pinn run FILE --stream`, `loihi/stream.py`): the best file of each PDE evaluates its "
+              "evaluation grid, and grids refined 2x and 4x per axis, in serpentine order, a point entering every "
+              "time step (pipelined), reset to rest every M points (M = 1: one point at a time). Drift: rel L2 "
+              "of the stream's outputs against the same points one at a time; card: the interval the export "
+              "chose and wrote to the model card (the longest whose rel L2 stays within 1.15x that of one point at a "
+              "time).", "",
+              "| problem | grid (points) | M | card | rel L2 | drift | messages / point | synops / point | x ANN MACs "
+              "| target (streamed) met |", "|---|---:|---:|:---:|---:|---:|---:|---:|---:|:---:|"]
+    for r in rows:
+        for e in r.get("stream", []):
+            ratio = e["synops_per_point"] / r["ann_macs"]
+            met = "yes" if ratio <= 0.5 and e["rel_l2"] <= TARGET[r["problem"]] else "no"
+            lines.append(f"| {r['problem']} | {e['refine']}x ({e['points']}) | {e['reset_every']} | "
+                         f"{'yes' if e['card'] else ''} | {e['rel_l2']:.2e} | {e['drift']:.1e} | "
+                         f"{e['messages_per_point']:.0f} | {e['synops_per_point']:.0f} | {ratio:.2f} | {met} |")
+    lines += ["", "![](figures/loihi_stream.png)", "", FINDINGS]
     write_section("loihi-cost", "\n".join(lines))
     plot(rows)
+    plot_streams(rows)
 
 
 def plot(rows: list[dict]) -> None:
@@ -190,6 +248,43 @@ def plot(rows: list[dict]) -> None:
     fig.tight_layout(rect=(0, 0.08, 1, 0.96))
     FIGURES_DIR.mkdir(exist_ok=True)
     fig.savefig(FIGURES_DIR / "loihi_cost.png", dpi=110)
+    plt.close(fig)
+
+
+def plot_streams(rows: list[dict]) -> None:
+    """Per PDE: synaptic ops per point (top) and rel L2 (bottom) against the reset interval M, one
+    line per grid refinement."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r.get("stream")]
+    fig, axes = plt.subplots(2, len(rows), figsize=(3.6 * len(rows) + 0.6, 6.2), squeeze=False)
+    for top, bottom, r in zip(axes[0], axes[1], rows):
+        for i, refine in enumerate(sorted({e["refine"] for e in r["stream"]})):
+            es = sorted((e for e in r["stream"] if e["refine"] == refine), key=lambda e: e["reset_every"])
+            m = [e["reset_every"] for e in es]
+            label = f"grid refined {refine}x ({es[0]['points']} points)"
+            top.semilogx(m, [e["synops_per_point"] / r["ann_macs"] for e in es], "o-", color=f"C{i}", label=label)
+            bottom.loglog(m, [e["rel_l2"] for e in es], "o-", color=f"C{i}", label=label)
+            card = [e for e in es if e["card"]]
+            bottom.loglog([e["reset_every"] for e in card], [e["rel_l2"] for e in card], "k*", ms=10,
+                          label="the card's M")
+        top.axhline(0.5, color="C2", ls="-.", lw=1, label="target 0.5x ANN MACs")
+        bottom.axhline(TARGET[r["problem"]], color="C2", ls="-.", lw=1, label="target rel L2")
+        top.set(title=r["problem"], xlabel="reset every M points", ylabel="synops / point / ANN MACs")
+        bottom.set(xlabel="reset every M points", ylabel="rel L2 vs reference")
+        for ax in (top, bottom):
+            ax.grid(True, which="both", alpha=0.3)
+    handles = {}
+    for ax in axes.flat:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
+    fig.suptitle("Streams on Loihi 2 fixed point (serpentine order, a point a step): cost and error against the "
+                 "reset interval", fontsize=10)
+    fig.tight_layout(rect=(0, 0.1, 1, 0.96))
+    fig.savefig(FIGURES_DIR / "loihi_stream.png", dpi=110)
     plt.close(fig)
 
 

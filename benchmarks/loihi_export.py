@@ -55,7 +55,8 @@ def export(problem: str) -> dict:
     est = estimate(read_netx(path), report["synops_per_point"])
     pinn = net.metadata["errors"]["ann_rel_l2"] if form == "tanh, K = 8" else \
         load_checkpoint(problem).metadata["errors"]["rel_l2"]
-    return {"problem": problem, "form": form, **report, "seconds": time.perf_counter() - start,
+    return {"problem": problem, "form": form, **report, "stream": read_netx(path).metadata["stream"],
+            "seconds": time.perf_counter() - start,
             "pinn_rel_l2": pinn, "cores": est.cores, "neurons": est.neurons,
             "synapses": est.synapses, "fits": est.fits_one_chip, "energy_uj": est.energy_uj,
             "latency_us": est.latency_us, "ann_macs": net.ann_macs()}
@@ -89,15 +90,23 @@ def report(data: dict) -> None:
              "one neuron a unit; issue 11), or for sin the tanh PINN itself (K = 8 pieces, T = 8, advanced "
              "calibration). PINN: the tanh PINN's rel L2. Rel L2 against the reference on the evaluation grid. Fixed point = the bit-exact emulator of Lava's "
              "fixed_pt models (the Lava simulator gives the same integers). Steps: time steps per inference. "
+             "One point at a time: each inference starts from the network's zero-input rest state. Streamed: "
+             "the grid in serpentine order, a point a step, reset to rest every M points (the card's interval: "
+             "the longest whose rel L2 stays within 1.15x that of one point at a time; drift: rel L2 against one "
+             "point at a time). "
              "Energy/latency: first-order estimate from Loihi 1 per-op figures (Davies et al. 2018).", "",
              "| problem | network | PINN | float SNN | fixed point | + fixed-point calibration | steps | graded spikes "
-             "/ point | synops / point (x ANN MACs) | cores | energy / inference |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "/ point | synops / point (x ANN MACs) | streamed: M, rel L2 (drift) | streamed synops / point (x ANN "
+             "MACs) | cores | energy / inference |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['problem']} | {r['form']} | {r['pinn_rel_l2']:.2e} | {r['rel_l2_float_snn']:.2e} | "
                      f"{r['rel_l2_fixed_point']:.2e} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
                      f"{r['steps_per_point']} | {r['messages_per_point']:.0f} | {r['synops_per_point']:.3g} "
-                     f"({r['synops_per_point'] / r['ann_macs']:.2g}x) | {r['cores']} | {r['energy_uj']:.1f} uJ |")
+                     f"({r['synops_per_point'] / r['ann_macs']:.2g}x) | {r['stream']['reset_every']}, "
+                     f"{r['stream']['rel_l2']:.2e} ({r['stream']['drift_rel_l2']:.1e}) | "
+                     f"{r['stream']['synops_per_point']:.3g} ({r['stream']['synops_per_point'] / r['ann_macs']:.2g}x) | "
+                     f"{r['cores']} | {r['energy_uj']:.1f} uJ |")
     lava = data.get("lava")
     if lava:
         base = lava["lava_graph_per_point_points_per_s"]
@@ -114,18 +123,19 @@ def report(data: dict) -> None:
         lines.append(f"| fixed-point emulator (numpy), same file and points | {emulator:.0f} | {emulator / base:.0f}x "
                      f"({emulator / lava['lava_copies_1_points_per_s']:.0f}x the one-graph Lava run) |")
     lines += ["", f"Measured {data['machine']}. The tanh form costs far more than the ANN's MACs: each tanh unit "
-                  "is K = 8 ReLU neurons (K^2 more synapses between hidden layers). In both forms, during the "
-                  "pipeline's first steps a layer sends updates for partial inputs (its bias alone first) as well "
-                  "as for the final one. Copies side by side gain "
+                  "is K = 8 ReLU neurons (K^2 more synapses between hidden layers). Starting from rest, a layer sends "
+                  "once per point, only where its value changes. Copies side by side gain "
                   "little on the CPU simulator: the per-step cost of the in-loop state resets and of Lava's Sparse "
                   "synapses grows nearly as fast as the batch; one copy is the Runner's default."]
     write_section("loihi-export", "\n".join(lines))
     table = ["| file | network | rel L2 (fixed point) | PINN | steps | graded spikes / point | synops / ANN MACs "
-             "| neurons | synapses | cores | fits one chip |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+             "| streamed: reset every, synops / ANN MACs | neurons | synapses | cores | fits one chip |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in rows:
         table.append(f"| `{r['problem']}.net` | {r['form']} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
                      f"{r['pinn_rel_l2']:.2e} | {r['steps_per_point']} | {r['messages_per_point']:.0f} | "
-                     f"{r['synops_per_point'] / r['ann_macs']:.2g} | {r['neurons']} | {r['synapses']} | {r['cores']} | {'yes' if r['fits'] else 'no'} |")
+                     f"{r['synops_per_point'] / r['ann_macs']:.2g} | {r['stream']['reset_every']}, "
+                     f"{r['stream']['synops_per_point'] / r['ann_macs']:.2g} | {r['neurons']} | {r['synapses']} | {r['cores']} | {'yes' if r['fits'] else 'no'} |")
     readme = (EXPORTS / "README.md").read_text()
     start, end = readme.index("<!-- exports:begin -->"), readme.index("<!-- exports:end -->")
     (EXPORTS / "README.md").write_text(readme[:start] + "<!-- exports:begin -->\n" + "\n".join(table) + "\n"

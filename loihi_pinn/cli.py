@@ -425,6 +425,7 @@ def _cmd_demo(args) -> None:
     from loihi_pinn.conversion import SpikingNetwork
     from loihi_pinn.evaluation import predict_model, relative_l2
     from loihi_pinn.io import check_output
+    from loihi_pinn.loihi.stream import StreamPlan, serpentine
     from loihi_pinn.plotting import plot_solutions
     from loihi_pinn.problems import get_problem
     from loihi_pinn.runtime import Runner
@@ -468,10 +469,17 @@ def _cmd_demo(args) -> None:
     print(f"| ReLU student (ANN) | {relative_l2(relu, reference):.3e} | - | - | {macs} MACs |")
     card = emulator.model_card["loihi_errors"]
     print(f"| float SNN | {card['rel_l2_float_snn']:.3e} | - | - | - |")
-    print(f"| Loihi fixed point (grid, emulator) | {relative_l2(on_grid, reference):.3e} | {st.steps_per_point} | "
+    print(f"| Loihi fixed point (grid, emulator) | {relative_l2(on_grid, reference):.3e} | {st.steps_per_point:g} | "
           f"{st.messages_per_point:.0f} | {st.synops_per_point:.0f} ({st.synops_per_point / macs:.2f}x MACs) |")
     print(f"| Lava simulator ({len(subset)} points) | {relative_l2(on_lava, problem.reference(subset)):.3e} | "
-          f"{lava.stats.steps_per_point} | {lava.stats.messages_per_point:.0f} | {lava.stats.synops_per_point:.0f} |")
+          f"{lava.stats.steps_per_point:g} | {lava.stats.messages_per_point:.0f} | {lava.stats.synops_per_point:.0f} |")
+    order = serpentine(problem.grid_shape)
+    plan = StreamPlan(emulator.model_card["stream"]["reset_every"])
+    streamed = emulator.predict(grid[order], plan)
+    sst = emulator.stats
+    print(f"| the grid as a stream (serpentine, reset every {plan.reset_every}; emulator) | "
+          f"{relative_l2(streamed, reference[order]):.3e} | {sst.steps_per_point:.2g} | {sst.messages_per_point:.0f} | "
+          f"{sst.synops_per_point:.0f} ({sst.synops_per_point / macs:.2f}x MACs) |")
     path = plot_solutions(problem, {"reference": reference, "PINN": pinn, "SNN on Loihi fixed point": on_grid},
                           png_path, title=f"poisson: ReLU student as a sigma-delta SNN in Loihi 2 fixed point, "
                                           f"rel L2 {relative_l2(on_grid, reference):.2e}")
