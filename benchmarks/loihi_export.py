@@ -122,7 +122,9 @@ def report(data: dict) -> None:
         emulator = lava["emulator_points_per_s"]
         lines.append(f"| fixed-point emulator (numpy), same file and points | {emulator:.0f} | {emulator / base:.0f}x "
                      f"({emulator / lava['lava_copies_1_points_per_s']:.0f}x the one-graph Lava run) |")
-    lines += ["", f"Measured {data['machine']}. The tanh form costs far more than the ANN's MACs: each tanh unit "
+    lines += ["", f"Measured {data['machine']}, on a machine shared with other jobs (load average about 12 on "
+                  "2 cores during the Lava runs: absolute points/s are below a quiet machine's, the ratios come from "
+                  "one run). The tanh form costs far more than the ANN's MACs: each tanh unit "
                   "is K = 8 ReLU neurons (K^2 more synapses between hidden layers). Starting from rest, a layer sends "
                   "once per point, only where its value changes. Copies side by side gain "
                   "little on the CPU simulator: the per-step cost of the in-loop state resets and of Lava's Sparse "

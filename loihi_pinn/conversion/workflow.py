@@ -28,7 +28,7 @@ def calibration_points(box, n: int, seed: int) -> np.ndarray:
 
 def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str = "advanced", *,
                        objective: str = "output", percentile: float = 99.9, pieces: int = 8,
-                       delta_fraction: float = 1e-3,
+                       delta_fraction: float | None = None,
                        n_calibration: int = 2048, iterations: int = 300, seed: int = 0,
                        progress: bool = True) -> tuple[SpikingNetwork, dict]:
     """Convert and calibrate a checkpoint (folder, shipped name or ``Checkpoint``) of any problem:
