@@ -44,3 +44,12 @@ def save_json(name: str, data) -> Path:
 def load_json(name: str):
     path = RESULTS_DIR / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def pinn_macs(problem: str) -> int:
+    """Multiply-accumulates per point of the shipped tanh PINN of ``problem`` (its weights): the
+    cost a deployed network is measured against (issue 11), whatever the deployed network's size."""
+    from loihi_pinn.training import load_checkpoint
+
+    sizes = load_checkpoint(problem).model.architecture["layer_sizes"]
+    return sum(a * b for a, b in zip(sizes, sizes[1:]))

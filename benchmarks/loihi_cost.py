@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from common import FIGURES_DIR, HERE, load_json, machine, save_json, write_section
+from common import FIGURES_DIR, HERE, load_json, machine, pinn_macs, save_json, write_section
 
 from loihi_pinn.conversion import convert_checkpoint
 from loihi_pinn.errors import InputError
@@ -80,7 +80,8 @@ def measure(problem: str) -> dict:
     out = {"problem": problem, "pinn_rel_l2": teacher.metadata["errors"]["rel_l2"],
            "student_rel_l2": student["rel_l2"], "student_vs_teacher": student["rel_l2_vs_teacher"],
            "student_seconds": student["seconds"], "student_command": ckpt.metadata["command"],
-           "layer_sizes": ckpt.metadata["architecture"]["layer_sizes"], "ann_macs": net.ann_macs(),
+           "layer_sizes": ckpt.metadata["architecture"]["layer_sizes"], "ann_macs": pinn_macs(problem),
+           "student_macs": net.ann_macs(),
            "float_snn_rel_l2": conv["rel_l2"], "float_snn_vs_ann": conv["rel_l2_vs_ann"],
            "float_snn_synops_per_point": conv["synops_per_point"], "exports": []}
     for w in WEIGHT_MAX:
@@ -154,17 +155,18 @@ def report(data: dict) -> None:
              "(one neuron a unit, no calibration), quantized to Loihi 2 fixed point with hidden weights up to "
              "`weight_max`, bias-calibrated on the fixed-point emulator. Rel L2 against the reference on the "
              "evaluation grid; synops and messages per point of the fixed-point run, one point at a time, each "
-             "from the network's zero-input rest state; ANN MACs = the student's weights (= the tanh PINN's). Energy and latency: first-order "
+             "from the network's zero-input rest state; ANN MACs = the tanh PINN's weights (the student's where it has the PINN's size; burgers' is 6 x 64 "
+             "against its PINN's 6 x 40). Energy and latency: first-order "
              "estimate (`loihi/resources.py`: Davies et al. 2018, Loihi 1 per-op figures: 27.1 pJ a synaptic op "
              "with routing, 81 pJ a neuron update, about 1.8 us a time step). Lava = emulator: the Lava simulator "
              f"gave the emulator's outputs bit for bit on {LAVA_POINTS} grid points of every file.", "",
-             "| problem | network | ANN MACs | PINN | student ANN (vs PINN) | float SNN (vs student) | float SNN synops "
+             "| problem | network (student MACs) | ANN MACs | PINN | student ANN (vs PINN) | float SNN (vs student) | float SNN synops "
              "(x MACs) | target | first release: fixed point / synops (x MACs) | seed 000 SNN |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         fr = FIRST_RELEASE[r["problem"]]
         sizes = r["layer_sizes"]
-        lines.append(f"| {r['problem']} | {len(sizes) - 2} x {sizes[1]} relu | {r['ann_macs']} | {r['pinn_rel_l2']:.2e} | "
+        lines.append(f"| {r['problem']} | {len(sizes) - 2} x {sizes[1]} relu ({r['student_macs']}) | {r['ann_macs']} | {r['pinn_rel_l2']:.2e} | "
                      f"{r['student_rel_l2']:.2e} ({r['student_vs_teacher']:.2e}) | {r['float_snn_rel_l2']:.2e} "
                      f"({r['float_snn_vs_ann']:.1e}) | {r['float_snn_synops_per_point']:.0f} "
                      f"({r['float_snn_synops_per_point'] / r['ann_macs']:.2f}x) | {TARGET[r['problem']]:.1e} | "
