@@ -250,11 +250,14 @@ def _evaluate_snn(args) -> None:
 def _print_snn_report(net, problem, report: dict) -> None:
     meta = net.metadata
     print(f"network      {net.describe()}")
-    print(f"problem      {meta['problem']}  (from checkpoint {meta['source_checkpoint']})")
-    print(f"calibration  {meta['calibration']}"
-          + (f", {meta['calibration_objective']} objective" if meta["calibration"] != "none" else "")
-          + (f" ({meta['calibration_points']} points, {meta['calibration_seconds']:.0f} s)"
-             if meta["calibration"] != "none" else ""))
+    source = (f"from checkpoint {meta['source_checkpoint']}" if meta.get("source_checkpoint") else
+              f"from {meta['source_model']}" if meta.get("source_model") else "source not recorded")
+    print(f"problem      {meta.get('problem', 'unnamed')}  ({source})")
+    calibrated = meta.get("calibration", "none") != "none"
+    print(f"calibration  {meta.get('calibration', 'none')}"
+          + (f", {meta.get('calibration_objective')} objective" if calibrated else "")
+          + (f" ({meta.get('calibration_points')} points, {meta.get('calibration_seconds', 0):.0f} s)"
+             if calibrated else ""))
     if problem.has_reference:
         line = f"rel L2       {report['rel_l2']:.3e} vs reference"
         if "ann_rel_l2" in report:
@@ -273,8 +276,10 @@ def _print_snn_report(net, problem, report: dict) -> None:
 
 
 def _cmd_convert(args) -> None:
-    from loihi_pinn.conversion import convert_checkpoint
+    from loihi_pinn.conversion import convert_checkpoint, convert_model_file
     from loihi_pinn.io import check_output
+    from loihi_pinn.models.imported import load_user_network
+    from loihi_pinn.models.mlp import describe_mlp
     from loihi_pinn.neurons import NEURON_MODELS, get_neuron
     from loihi_pinn.training import load_checkpoint
 
@@ -284,21 +289,56 @@ def _cmd_convert(args) -> None:
         raise InputError(f"--pieces sets the ReLU pieces of a smooth unit, which the {model.name} neuron does not "
                          f"use; drop it (models that take it: "
                          f"{', '.join(m.name for m in NEURON_MODELS.values() if m.takes_pieces)})")
-    checkpoint = load_checkpoint(args.checkpoint)
+    saved = _is_model_file(args.checkpoint)
+    if not saved and (args.domain or args.problem or args.raw_inputs or args.unit_inputs or args.activation):
+        raise InputError("--domain, --problem, --raw-inputs, --unit-inputs and --activation describe a saved model "
+                         "file (TorchScript, torch.save, DeepXDE); a checkpoint records its box and activation")
+    if saved:
+        architecture = describe_mlp(load_user_network(args.checkpoint, args.activation)[0])
+        default_out = Path(args.checkpoint).with_suffix(".snn")
+    else:
+        checkpoint = load_checkpoint(args.checkpoint)
+        architecture = checkpoint.model.architecture
     if args.timesteps is None:
-        args.timesteps = model.default_timesteps(checkpoint.model.architecture)
+        args.timesteps = model.default_timesteps(architecture)
     if args.calibration is None:
         args.calibration = model.default_calibration
-    out = check_output(args.out or f"runs/converted/{checkpoint.problem}_{args.neuron}_T{args.timesteps}_"
-                                    f"{args.calibration}.snn", force=args.force)
-    net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration,
-                                     objective=args.objective, percentile=args.percentile,
-                                     pieces=PIECES if args.pieces is None else args.pieces,
-                                     n_calibration=args.calibration_points, iterations=args.iterations,
-                                     seed=args.seed, progress=not args.quiet)
+    if not saved:
+        default_out = (f"runs/converted/{checkpoint.problem}_{args.neuron}_T{args.timesteps}_"
+                       f"{args.calibration}.snn")
+    out = check_output(args.out or default_out, force=args.force)
+    count, points = (args.calibration_points, None) if isinstance(args.calibration_points, int) else \
+        (0, _read_points(args.calibration_points))
+    settings = dict(objective=args.objective, percentile=args.percentile,
+                    pieces=PIECES if args.pieces is None else args.pieces, n_calibration=count, points=points,
+                    iterations=args.iterations, seed=args.seed, progress=not args.quiet)
+    if saved:
+        net, report = convert_model_file(args.checkpoint, args.neuron, args.timesteps, args.calibration,
+                                         domain=args.domain, problem=args.problem, raw_inputs=not args.unit_inputs,
+                                         activation=args.activation, **settings)
+    else:
+        net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration, **settings)
     net.save(out)
-    _print_snn_report(net, checkpoint.find_problem(), report)
+    from loihi_pinn.problems import problem_from_metadata
+    _print_snn_report(net, problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out), report)
     print(f"saved        {out}")
+
+
+def _is_model_file(text) -> bool:
+    """A user's saved network (a file that is not part of a checkpoint folder)."""
+    from loihi_pinn.training.checkpoint import METADATA, WEIGHTS
+
+    path = Path(text)
+    return path.is_file() and path.name not in (WEIGHTS, METADATA) and path.suffix not in (".snn", ".net")
+
+
+def _count_or_file(text: str):
+    """argparse type: a whole number >= 1 (points drawn in the box) or a points file."""
+    if text.isdigit():
+        return _whole(1)(text)
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number of points nor a points file")
+    return text
 
 
 def _read_points(path):
@@ -419,7 +459,8 @@ def _cmd_demo(args) -> None:
     _cmd_convert(argparse.Namespace(checkpoint=DEMO_STUDENT, neuron="sigma_delta", timesteps=8,
                                     calibration="none", objective="output", percentile=99.9, pieces=None,
                                     calibration_points=2048, iterations=1, seed=0, quiet=False, out=snn_path,
-                                    force=True))
+                                    force=True, domain=None, problem=None, raw_inputs=False, unit_inputs=False,
+                                    activation=None))
     print("\n== 3. quantize to Loihi 2 fixed point, export netx HDF5 ==")
     _cmd_export(argparse.Namespace(converted=snn_path, out=net_path, calibration_points=2048, seed=0,
                                    headroom=2.0, weight_max=15, no_calibration=False, force=True))
@@ -502,8 +543,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     from loihi_pinn.conversion import CALIBRATION_MODES, CALIBRATION_OBJECTIVES
     from loihi_pinn.neurons import NEURON_MODELS, neuron_choices
-    p = sub.add_parser("convert", help="convert a checkpoint to a calibrated spiking network")
-    p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
+    p = sub.add_parser("convert", help="convert a saved network or a checkpoint to a calibrated spiking network")
+    p.add_argument("checkpoint", metavar="MODEL",
+                   help="your saved network (TorchScript, torch.save(model), a state dict, a DeepXDE checkpoint: "
+                        "give --domain), a checkpoint folder or a shipped name")
+    p.add_argument("--domain", help="saved network: its input box, one lo:hi per input (x=0:1,t=0:0.5)")
+    p.add_argument("--problem", help="saved network: take the box, names and reference of this problem instead")
+    inputs = p.add_mutually_exclusive_group()
+    inputs.add_argument("--raw-inputs", action="store_true",
+                        help="saved network: it takes physical coordinates (the default: DeepXDE and most PINNs)")
+    inputs.add_argument("--unit-inputs", action="store_true",
+                        help="saved network: it takes the box mapped to [-1, 1]^d")
+    from loihi_pinn.models import ACTIVATIONS
+    p.add_argument("--activation", choices=[a for a in ACTIVATIONS if a not in ("slip", "bitserial")],
+                   help="saved network without activation modules (state dict, DeepXDE FNN): its activation "
+                        "(default tanh)")
     p.add_argument("--neuron", choices=neuron_choices(), default="sigma_delta",
                    help="; ".join(f"{' = '.join((m.name, *m.aliases))}: {m.description}" for m in NEURON_MODELS.values()))
     p.add_argument("--timesteps", type=_whole(1),
@@ -515,10 +569,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--percentile", type=_number(0, 100, open_low=True), default=99.9,
                    help="threshold percentile of activity")
     p.add_argument("--pieces", type=_whole(2), help=f"sigma_delta: ReLU pieces per smooth unit (default {PIECES})")
-    p.add_argument("--calibration-points", type=_whole(1), default=2048)
+    p.add_argument("--calibration-points", type=_count_or_file, default=2048, metavar="N|FILE",
+                   help="points drawn in the box (default 2048), or a points file (.npy or text, one point a row)")
     p.add_argument("--iterations", type=_whole(1), default=300, help="calibration iterations per layer")
     p.add_argument("--seed", type=_whole(0), default=0)
-    p.add_argument("--out", help="output file (default runs/converted/PROBLEM_NEURON_T_CAL.snn)")
+    p.add_argument("--out", help="output file (default: MODEL.snn beside a saved network; "
+                                 "runs/converted/PROBLEM_NEURON_T_CAL.snn for a checkpoint)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_convert)

@@ -20,6 +20,7 @@ from loihi_pinn.errors import InputError
 
 from . import beltrami, burgers, diffusion_reaction, poisson, sin, wave
 from .base import GRID_POINTS, Condition, Problem, box_faces, gradient, numpy_reference, uniform
+from .domain import DOMAIN_FORM, box_problem, parse_domain
 
 _BUILDERS = {name: module.build for name, module in {
     "sin": sin, "poisson": poisson, "diffusion_reaction": diffusion_reaction,
@@ -81,9 +82,12 @@ def problem_from_metadata(metadata: dict, lower, upper, d_out: int) -> Problem:
     name = metadata.get("problem", "unnamed")
     spec = metadata.get("problem_spec", name)
     try:
+        if metadata.get("box_only"):
+            raise InputError("the network came with a box only (--domain); pass --reference to compare")
         problem = get_problem(spec)
     except InputError as err:
-        why = str(err) if ":" in spec else f"{spec!r} is no shipped problem and the file records no module:attribute"
+        why = str(err) if ":" in spec or metadata.get("box_only") else \
+            f"{spec!r} is no shipped problem and the file records no module:attribute"
         return Problem(name=name, equation="(problem not available here)", reference_method=f"none here: {why}",
                        input_names=tuple(metadata.get("input_names") or (f"x{i + 1}" for i in range(len(lower)))),
                        output_names=tuple(metadata.get("output_names") or
@@ -98,5 +102,5 @@ def problem_from_metadata(metadata: dict, lower, upper, d_out: int) -> Problem:
     return problem
 
 
-__all__ = ["Condition", "GRID_POINTS", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces", "get_problem", "gradient",
-           "numpy_reference", "problem_from_metadata", "problem_metadata", "uniform"]
+__all__ = ["Condition", "DOMAIN_FORM", "GRID_POINTS", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces", "box_problem", "get_problem", "gradient",
+           "numpy_reference", "parse_domain", "problem_from_metadata", "problem_metadata", "uniform"]
