@@ -15,6 +15,7 @@ from pathlib import Path
 from loihi_pinn.errors import InputError
 
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+VALUE_SUFFIXES = (".npy", ".csv", ".txt")
 PIECES = 8                     # ReLU pieces per smooth unit (sigma-delta) when --pieces is not given
 
 
@@ -53,6 +54,20 @@ def _plot_path(path):
     if Path(path).suffix.lower() not in PLOT_SUFFIXES:
         raise InputError(f"--plot {path}: give a {', '.join(PLOT_SUFFIXES)} file")
     return check_output(path, force=True)
+
+
+def _input_options(p) -> None:
+    """--raw-inputs / --unit-inputs / --activation: how to read a saved network."""
+    from loihi_pinn.models import ACTIVATIONS
+
+    inputs = p.add_mutually_exclusive_group()
+    inputs.add_argument("--raw-inputs", action="store_true",
+                        help="saved network: it takes physical coordinates (the default: DeepXDE and most PINNs)")
+    inputs.add_argument("--unit-inputs", action="store_true",
+                        help="saved network: it takes the box mapped to [-1, 1]^d")
+    p.add_argument("--activation", choices=[a for a in ACTIVATIONS if a not in ("slip", "bitserial")],
+                   help="saved network without activation modules (state dict, DeepXDE FNN): its activation "
+                        "(default tanh)")
 
 
 def _cmd_problems(args) -> None:
@@ -169,13 +184,33 @@ def _cmd_evaluate(args) -> None:
     from loihi_pinn.training.checkpoint import METADATA, WEIGHTS
 
     path = Path(args.model)
-    if path.is_file() and path.name not in (WEIGHTS, METADATA):
+    saved = _is_model_file(args.model)
+    if not saved and (args.domain or args.problem or args.unit_inputs or args.raw_inputs or args.activation):
+        raise InputError("--domain, --problem, --raw-inputs, --unit-inputs and --activation describe a saved model "
+                         "file (TorchScript, torch.save, DeepXDE); a checkpoint or .snn records its box")
+    if saved:
+        _evaluate_checkpoint(args, saved=True)
+    elif path.is_file() and path.name not in (WEIGHTS, METADATA):
         _evaluate_snn(args)
     else:
         _evaluate_checkpoint(args)
 
 
-def _evaluate_checkpoint(args) -> None:
+def _saved_model(args):
+    """(PINN, problem) of a saved model file given with --domain or --problem."""
+    from loihi_pinn.models.imported import import_network
+    from loihi_pinn.problems import box_problem, get_problem, parse_domain
+
+    if (args.domain is None) == (args.problem is None):
+        raise InputError(f"{args.model} is a saved network: give its input box with --domain lo:hi,... or "
+                         f"--problem module:attribute (one of them)")
+    problem = get_problem(args.problem) if args.problem else None
+    lower, upper = (problem.lower, problem.upper) if problem else parse_domain(args.domain)[1:]
+    model, _ = import_network(args.model, lower, upper, raw_inputs=not args.unit_inputs, activation=args.activation)
+    return model, problem or box_problem(Path(args.model).stem, args.domain, model.architecture["layer_sizes"][-1])
+
+
+def _evaluate_checkpoint(args, saved: bool = False) -> None:
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
     from loihi_pinn.training import load_checkpoint
@@ -184,16 +219,23 @@ def _evaluate_checkpoint(args) -> None:
         raise InputError("--smooth filters a converted network's spiking output; a checkpoint is a smooth PINN "
                          "(evaluate a .snn file with --smooth)")
     _plot_path(args.plot)
-    ckpt = load_checkpoint(args.model)
-    problem = ckpt.find_problem()
-    points = _read_points(args.points) if args.points else None
-    report = error_report(problem, lambda x: predict_model(ckpt.model, x), points)
-    arch = ckpt.metadata["architecture"]
-    print(f"checkpoint   {ckpt.path}")
+    out = _values_path(args.out)
+    if saved:
+        model, problem = _saved_model(args)
+        label, parameters = f"saved model {args.model}", model.n_parameters
+    else:
+        ckpt = load_checkpoint(args.model)
+        model, problem = ckpt.model, ckpt.find_problem()
+        label, parameters = f"checkpoint   {ckpt.path}", ckpt.metadata["parameters"]
+    problem, points, where = _points_and_reference(args, problem, problem.evaluation_points)
+    points = problem.check_points(points)
+    values = predict_model(model, points)
+    report = error_report(problem, lambda _: values, points)
+    arch = model.architecture
+    print(label)
     print(f"problem      {problem.name}: {problem.equation}")
-    print(f"network      {' -> '.join(map(str, arch['layer_sizes']))} {arch['activation']}, "
-          f"{ckpt.metadata['parameters']} parameters")
-    where = f"points from {args.points}" if args.points else "grid points"
+    print(f"network      {' -> '.join(map(str, arch['layer_sizes']))} {arch['activation']}, {parameters} parameters")
+    where = f"points from {where}" if where else "grid points"
     if problem.has_reference:
         print(f"reference    {problem.reference_method}")
         print(f"rel L2       {report['rel_l2']:.3e}  (max abs error {report['max_abs_error']:.2e}, "
@@ -203,11 +245,12 @@ def _evaluate_checkpoint(args) -> None:
     else:
         _print_outputs(problem, report["output_ranges"], "PINN")
         print(f"points       {report['points']} {where}")
+    _save_values(out, values, problem)
     if args.plot:
-        points = problem.evaluation_points()
-        fields = {"reference": problem.reference(points)} if problem.has_reference else {}
-        fields["PINN"] = predict_model(ckpt.model, points)
-        title = f"PINN rel L2 {report['rel_l2']:.2e}" if problem.has_reference else "PINN"
+        grid = problem.evaluation_points()
+        fields = {"reference": problem.reference(grid)} if problem.has_reference and where == "grid points" else {}
+        fields["PINN"] = predict_model(model, grid)
+        title = f"PINN rel L2 {report['rel_l2']:.2e}" if fields.get("reference") is not None else "PINN"
         path = plot_solutions(problem, fields, args.plot, title=f"{problem.name}: {title}")
         print(f"plot         {path}")
 
@@ -220,21 +263,26 @@ def _evaluate_snn(args) -> None:
     from loihi_pinn.problems import problem_from_metadata
 
     _plot_path(args.plot)
+    out = _values_path(args.out)
     net = SpikingNetwork.load(args.model)
     problem = problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out)
-    ann = load_source(net, args.model)               # None where the source checkpoint is not on this machine
+    ann = load_source(net, args.model)               # None where the source is not on this machine
     ann_predict = None if ann is None else (lambda x: predict_model(ann, x))
-    if args.points:
-        points = _read_points(args.points)
-        report = error_report(problem, lambda x: emulate(net, x)[0], points)
+    problem, points, where = _points_and_reference(args, problem, lambda: None)
+    if points is not None:
+        points = problem.check_points(points)
+        values = emulate(net, points)[0]
+        report = error_report(problem, lambda _: values, points)
         if problem.has_reference:
-            print(f"rel L2 at {report['points']} points from {args.points}: {report['rel_l2']:.3e}")
+            print(f"rel L2 at {report['points']} points from {where}: {report['rel_l2']:.3e}")
         else:
             _print_outputs(problem, report["output_ranges"], "SNN")
-            print(f"points       {report['points']} from {args.points}")
+            print(f"points       {report['points']} from {where}")
+        _save_values(out, values, problem)
         return
     report = conversion_report(net, problem, ann_predict, smooth_keep=args.smooth)
     _print_snn_report(net, problem, report)
+    _save_values(out, report["outputs"], problem)
     if args.plot:
         points = problem.evaluation_points()
         fields = {"reference": problem.reference(points)} if problem.has_reference else {}
@@ -343,17 +391,46 @@ def _count_or_file(text: str):
 
 def _read_points(path):
     """Points from a .npy file or a text file with one point a row (comma or space separated)."""
-    import numpy as np
+    from loihi_pinn.problems.external import read_table
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no points file at {path}")
-    try:
-        if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
-    except ValueError as err:
-        raise InputError(f"cannot read points from {path}: {err}") from None
+    return read_table(path, "points file")
+
+
+def _values_path(path):
+    """Check a --out file for predictions before the work: .npy, .csv or .txt, writable."""
+    from loihi_pinn.io import check_output
+
+    if path is None:
+        return None
+    if Path(path).suffix.lower() not in VALUE_SUFFIXES:
+        raise InputError(f"--out {path}: give a {', '.join(VALUE_SUFFIXES)} file for the predictions")
+    return check_output(path, force=True)
+
+
+def _points_and_reference(args, problem, default_points):
+    """The problem with any --reference, and the points to predict at: --points(-file), else the
+    reference data file's, else ``default_points()``."""
+    from loihi_pinn.problems.external import with_reference
+
+    given = getattr(args, "points_file", None) or (args.points if isinstance(args.points, str) else None)
+    points = _read_points(given) if given else None
+    if args.reference:
+        problem, data_points = with_reference(problem, args.reference)
+        if data_points is not None:
+            if points is not None:
+                raise InputError(f"--reference {args.reference} is a data file with its own points; drop the points "
+                                 f"file, or give --reference module:function")
+            points = data_points
+    return problem, (default_points() if points is None else points), given or (
+        args.reference if points is not None and args.reference else None)
+
+
+def _save_values(path, values, problem) -> None:
+    from loihi_pinn.io import write_values
+
+    if path is not None:
+        print(f"predictions  {write_values(path, values, problem.output_names)}  ({values.shape[0]} rows, "
+              f"columns {', '.join(problem.output_names)})")
 
 
 def _cmd_export(args) -> None:
@@ -408,24 +485,28 @@ def _cmd_run(args) -> None:
     from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.runtime import Runner
 
+    out = _values_path(args.out)
     runner = Runner(args.file, args.backend, copies=args.copies, progress=not args.quiet)
     qnet = runner.network
     problem = problem_from_metadata(runner.model_card, qnet.lower, qnet.upper, qnet.d_out)
-    if args.points_file:
-        points = _read_points(args.points_file)
-    else:
+
+    def grid_sample():
         grid = problem.evaluation_points()
-        points = grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
+        return grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
+
+    problem, points, _ = _points_and_reference(args, problem, grid_sample)
     outputs = runner.predict(points)
     st = runner.stats
     print(f"backend      {st.backend}  ({st.points} points, {st.copies} network cop{'y' if st.copies == 1 else 'ies'} side by side)")
     if problem.has_reference:
-        print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
+        print(f"rel L2       {relative_l2(outputs, problem.reference(problem.check_points(points))):.3e} vs reference "
+              f"({problem.reference_method})")
     else:
         _print_outputs(problem, output_ranges(outputs, problem.output_names))
     print(f"per point    {st.steps_per_point} time steps, {st.messages_per_point:.0f} spikes (messages), "
           f"{st.synops_per_point:.0f} synaptic ops")
     print(f"wall time    {st.wall_seconds:.2f} s  ({st.points / st.wall_seconds:.1f} points/s)")
+    _save_values(out, outputs, problem)
 
 
 DEMO_STUDENT = "poisson_relu"
@@ -532,10 +613,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_train)
 
     p = sub.add_parser("evaluate", help="errors of a checkpoint or converted network against the reference")
-    p.add_argument("model", help="checkpoint folder, shipped problem name, or converted .snn file")
+    p.add_argument("model", help="checkpoint folder, shipped problem name, converted .snn file, or a saved network "
+                                 "(TorchScript, torch.save, DeepXDE: give --domain)")
     p.add_argument("--plot", help="save reference | PINN (| SNN) | error figure to this PNG")
     p.add_argument("--points", help="evaluate at these points instead of the grid: .npy (n, d_in) "
                                     "or a text/.csv file with one point a row, physical coordinates")
+    p.add_argument("--reference", help="compare against this: module:function (points -> values) or a data file "
+                                       "of rows 'coordinates then values' (its points are used)")
+    p.add_argument("--out", help="write the predictions (one row a point): .npy, .csv or .txt")
+    p.add_argument("--domain", help="saved network: its input box, one lo:hi per input (x=0:1,t=0:0.5)")
+    p.add_argument("--problem", help="saved network: the box, names and reference of this problem")
+    _input_options(p)
     p.add_argument("--smooth", type=_number(0, 1, open_low=True), metavar="KEEP",
                    help="converted networks: also report the error after a low-pass filter keeping "
                         "this fraction of modes per axis (seed 000, Fig. 9)")
@@ -549,15 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "give --domain), a checkpoint folder or a shipped name")
     p.add_argument("--domain", help="saved network: its input box, one lo:hi per input (x=0:1,t=0:0.5)")
     p.add_argument("--problem", help="saved network: take the box, names and reference of this problem instead")
-    inputs = p.add_mutually_exclusive_group()
-    inputs.add_argument("--raw-inputs", action="store_true",
-                        help="saved network: it takes physical coordinates (the default: DeepXDE and most PINNs)")
-    inputs.add_argument("--unit-inputs", action="store_true",
-                        help="saved network: it takes the box mapped to [-1, 1]^d")
-    from loihi_pinn.models import ACTIVATIONS
-    p.add_argument("--activation", choices=[a for a in ACTIVATIONS if a not in ("slip", "bitserial")],
-                   help="saved network without activation modules (state dict, DeepXDE FNN): its activation "
-                        "(default tanh)")
+    _input_options(p)
     p.add_argument("--neuron", choices=neuron_choices(), default="sigma_delta",
                    help="; ".join(f"{' = '.join((m.name, *m.aliases))}: {m.description}" for m in NEURON_MODELS.values()))
     p.add_argument("--timesteps", type=_whole(1),
@@ -607,6 +687,9 @@ def build_parser() -> argparse.ArgumentParser:
     points = p.add_mutually_exclusive_group()
     points.add_argument("--points", type=_whole(1), default=64, help="random points of the evaluation grid")
     points.add_argument("--points-file", help="or these points (.npy or text, physical coordinates)")
+    p.add_argument("--reference", help="compare against this: module:function (points -> values) or a data file "
+                                       "of rows 'coordinates then values' (its points are run)")
+    p.add_argument("--out", help="write the predictions (one row a point): .npy, .csv or .txt")
     p.add_argument("--copies", type=_whole(1), default=1, help="network copies side by side per Lava batch")
     p.add_argument("--seed", type=_whole(0), default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -41,20 +41,27 @@ def get_problem(name: str) -> Problem:
                      f"or give your own as {SPEC_FORM}")
 
 
-def _from_spec(spec: str) -> Problem:
+def import_attribute(spec: str, what: str = "problem", form: str = SPEC_FORM):
+    """The object named by ``"module:attribute"`` (module importable from the current directory or
+    ``PYTHONPATH``); ``what`` and ``form`` word the errors."""
     module_name, _, attribute = spec.partition(":")
     try:
         target = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
         if err.name is None or not module_name.startswith(err.name):
             raise                                  # the module itself imports something missing
-        raise InputError(f"problem {spec!r}: no module named {module_name!r}; run from the folder holding "
+        raise InputError(f"{what} {spec!r}: no module named {module_name!r}; run from the folder holding "
                          f"{module_name.replace('.', '/')}.py or add that folder to PYTHONPATH") from None
     for part in attribute.split("."):
         if not hasattr(target, part):
-            raise InputError(f"problem {spec!r}: module {module_name!r} has no {attribute!r}; "
-                             f"the spec form is {SPEC_FORM}")
+            raise InputError(f"{what} {spec!r}: module {module_name!r} has no {attribute!r}; "
+                             f"the spec form is {form}")
         target = getattr(target, part)
+    return target
+
+
+def _from_spec(spec: str) -> Problem:
+    target = import_attribute(spec)
     problem = target() if callable(target) and not isinstance(target, Problem) else target
     if not isinstance(problem, Problem):
         raise InputError(f"problem {spec!r} gives a {type(problem).__name__}, not a loihi_pinn Problem; "
