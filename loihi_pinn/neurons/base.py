@@ -221,6 +221,12 @@ class NeuronModel:
         """Processes that reset the states between inferences inside the run loop."""
         return []
 
+    def stock_lava_steps(self, steps: int) -> dict:
+        """For the model card's ``stock_lava`` section (``export/recipe.py``): where a user of stock
+        Lava reads the output (``read``) and how to run many points (``many_points``); ``steps``:
+        time steps per inference."""
+        return {"many_points": "run one graph per point (stock Lava cannot restore this model's start state)"}
+
     def lava_params(self, neuron_config) -> dict | None:
         """netx neuron parameters of a custom netx type (None for stock types)."""
         return None

@@ -207,6 +207,12 @@ class IntegrateFire(NeuronModel):
     def readout_var(self, process):
         return process.v
 
+    def stock_lava_steps(self, steps):
+        return {"read": f"r = Network.layers[-1].neuron.v at the end of step {steps} of the inference",
+                "many_points": (f"one point every {steps} steps, each layer's v set to its neuron/v0 (0 where "
+                                f"absent) at the end of the step before its input arrives (a vector reset: "
+                                f"loihi_pinn.runtime.reset.ResetTo), or one graph per point")}
+
     def lava_resets(self, net, qnet, copies, interval):
         """Each layer's v to its v0 at the end of the step before its input arrives."""
         from loihi_pinn.runtime.reset import ResetTo
