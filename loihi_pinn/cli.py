@@ -440,6 +440,8 @@ def _cmd_export(args) -> None:
     if not Path(args.converted).is_file():
         raise InputError(f"no converted network at {args.converted}; make one with 'loihi-pinn convert'")
     out = check_output(args.out or Path(args.converted).with_suffix(".net"), force=args.force)
+    if out.suffix == ".nir":
+        return _export_nir(args.converted, out)
     path, report = export_converted(args.converted, out, n_calibration=args.calibration_points, seed=args.seed,
                                     headroom=args.headroom, weight_max=args.weight_max,
                                     calibrate=not args.no_calibration)
@@ -451,6 +453,18 @@ def _cmd_export(args) -> None:
     print(line + (" vs the float SNN (no reference solution)" if suffix else ""))
     print(f"per point    {report['steps_per_point']} steps, {report['messages_per_point']:.0f} spikes (messages), "
           f"{report['synops_per_point']:.0f} synaptic ops")
+    print(f"saved        {path}")
+
+
+def _export_nir(converted, out) -> None:
+    """The float spiking network as a NIR graph (if_hard networks; export/nir_graph.py)."""
+    from loihi_pinn.conversion import SpikingNetwork
+    from loihi_pinn.export.nir_graph import write_nir
+
+    snn = SpikingNetwork.load(converted)
+    path = write_nir(snn, out)
+    print(f"NIR graph    {' -> '.join(str(l.neurons) for l in snn.layers)} neurons ({snn.neuron}, float), "
+          f"{snn.timesteps} steps per inference, input held; initial potentials in each IF node's metadata")
     print(f"saved        {path}")
 
 
@@ -661,7 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="quantize a converted network to Loihi 2 fixed point and write netx HDF5")
     p.add_argument("converted", help="converted network (.snn from 'loihi-pinn convert')")
-    p.add_argument("--out", help="netx file (default: beside the input, NAME.net)")
+    p.add_argument("--out", help="netx file (default: beside the input, NAME.net); a .nir name writes the float "
+                                 "network as a NIR graph instead (if_hard networks)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--calibration-points", type=_whole(1), default=2048)
     p.add_argument("--headroom", type=_number(1), default=2.0, help="24-bit state kept free above the calibration peak")

@@ -71,6 +71,9 @@ class NeuronModel:
     # -- Lava --------------------------------------------------------------------------------
     input_every_step: bool                     # the input is held (rate coding) or sent once
 
+    # -- NIR ---------------------------------------------------------------------------------
+    nir_note: str | None = "NIR 1.0 has no node for this neuron"   # why its layers have no NIR node; None: they have
+
     def __repr__(self) -> str:
         return f"<neuron model {self.name}: {self.description}>"
 
@@ -226,6 +229,11 @@ class NeuronModel:
         Lava reads the output (``read``) and how to run many points (``many_points``); ``steps``:
         time steps per inference."""
         return {"many_points": "run one graph per point (stock Lava cannot restore this model's start state)"}
+
+    def nir_node(self, threshold: float, size: int):
+        """The NIR node of one hidden layer of ``size`` neurons with threshold ``threshold``
+        (``export/nir_graph.py``); only models with ``nir_note = None`` give one."""
+        raise NotImplementedError(self.nir_note)
 
     def lava_params(self, neuron_config) -> dict | None:
         """netx neuron parameters of a custom netx type (None for stock types)."""

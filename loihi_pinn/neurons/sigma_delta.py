@@ -107,6 +107,8 @@ def _bits(value: float) -> int:
 
 class SigmaDelta(NeuronModel):
     name = "sigma_delta"
+    nir_note = ("NIR 1.0 has no sigma-delta (graded, delta-coded) neuron: its nodes send binary spikes or "
+                "continuous values, not the change of a value since the last message")
     description = "sigma-delta ReLU, graded spikes, PWL expansion of the activation (Loihi 2 SDNN)"
     signed, graded, loihi_native = False, True, True
     message_bits = STATE_BITS
