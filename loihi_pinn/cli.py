@@ -190,6 +190,12 @@ def _cmd_evaluate(args) -> None:
                          "file (TorchScript, torch.save, DeepXDE); a checkpoint or .snn records its box")
     if saved:
         _evaluate_checkpoint(args, saved=True)
+    elif path.suffix == ".net":
+        if args.plot or args.smooth is not None:
+            raise InputError("--plot and --smooth are for checkpoints and .snn files; a .net runs its fixed point")
+        _cmd_run(argparse.Namespace(file=args.model, backend="emulator", copies=1, quiet=True, seed=0, points=None,
+                                    points_file=args.points, reference=args.reference, out=args.out,
+                                    force=args.force))
     elif path.is_file() and path.name not in (WEIGHTS, METADATA):
         _evaluate_snn(args)
     else:
@@ -219,7 +225,7 @@ def _evaluate_checkpoint(args, saved: bool = False) -> None:
         raise InputError("--smooth filters a converted network's spiking output; a checkpoint is a smooth PINN "
                          "(evaluate a .snn file with --smooth)")
     _plot_path(args.plot)
-    out = _values_path(args.out)
+    out = _values_path(args.out, args.force)
     if saved:
         model, problem = _saved_model(args)
         label, parameters = f"saved model {args.model}", model.n_parameters
@@ -263,7 +269,7 @@ def _evaluate_snn(args) -> None:
     from loihi_pinn.problems import problem_from_metadata
 
     _plot_path(args.plot)
-    out = _values_path(args.out)
+    out = _values_path(args.out, args.force)
     net = SpikingNetwork.load(args.model)
     problem = problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out)
     ann = load_source(net, args.model)               # None where the source is not on this machine
@@ -396,15 +402,16 @@ def _read_points(path):
     return read_table(path, "points file")
 
 
-def _values_path(path):
-    """Check a --out file for predictions before the work: .npy, .csv or .txt, writable."""
+def _values_path(path, force: bool):
+    """Check a --out file for predictions before the work: .npy, .csv or .txt, writable, new
+    unless ``force``."""
     from loihi_pinn.io import check_output
 
     if path is None:
         return None
     if Path(path).suffix.lower() not in VALUE_SUFFIXES:
         raise InputError(f"--out {path}: give a {', '.join(VALUE_SUFFIXES)} file for the predictions")
-    return check_output(path, force=True)
+    return check_output(path, force=force)
 
 
 def _points_and_reference(args, problem, default_points):
@@ -499,14 +506,14 @@ def _cmd_run(args) -> None:
     from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.runtime import Runner
 
-    out = _values_path(args.out)
+    out = _values_path(args.out, args.force)
     runner = Runner(args.file, args.backend, copies=args.copies, progress=not args.quiet)
     qnet = runner.network
     problem = problem_from_metadata(runner.model_card, qnet.lower, qnet.upper, qnet.d_out)
 
-    def grid_sample():
+    def grid_sample():                         # args.points random grid points; None: the whole grid
         grid = problem.evaluation_points()
-        return grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
+        return grid if args.points is None else grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
 
     problem, points, _ = _points_and_reference(args, problem, grid_sample)
     outputs = runner.predict(points)
@@ -626,15 +633,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_train)
 
-    p = sub.add_parser("evaluate", help="errors of a checkpoint or converted network against the reference")
-    p.add_argument("model", help="checkpoint folder, shipped problem name, converted .snn file, or a saved network "
-                                 "(TorchScript, torch.save, DeepXDE: give --domain)")
+    p = sub.add_parser("evaluate", help="predictions and errors of a saved network, checkpoint, .snn or .net")
+    p.add_argument("model", help="checkpoint folder, shipped problem name, converted .snn, exported .net (run on the "
+                                 "fixed-point emulator), or a saved network (TorchScript, torch.save, DeepXDE: give "
+                                 "--domain)")
     p.add_argument("--plot", help="save reference | PINN (| SNN) | error figure to this PNG")
     p.add_argument("--points", help="evaluate at these points instead of the grid: .npy (n, d_in) "
                                     "or a text/.csv file with one point a row, physical coordinates")
     p.add_argument("--reference", help="compare against this: module:function (points -> values) or a data file "
                                        "of rows 'coordinates then values' (its points are used)")
     p.add_argument("--out", help="write the predictions (one row a point): .npy, .csv or .txt")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.add_argument("--domain", help="saved network: its input box, one lo:hi per input (x=0:1,t=0:0.5)")
     p.add_argument("--problem", help="saved network: the box, names and reference of this problem")
     _input_options(p)
@@ -696,7 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_check)
 
     from loihi_pinn.runtime import BACKENDS
-    p = sub.add_parser("run", help="run a netx file on a backend and report error, activity and wall time")
+    p = sub.add_parser("run", help="run a netx file on a backend: predictions, error (given a reference), activity, "
+                                   "wall time")
     p.add_argument("file")
     p.add_argument("--backend", choices=BACKENDS, default="lava-sim")
     points = p.add_mutually_exclusive_group()
@@ -705,6 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="compare against this: module:function (points -> values) or a data file "
                                        "of rows 'coordinates then values' (its points are run)")
     p.add_argument("--out", help="write the predictions (one row a point): .npy, .csv or .txt")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.add_argument("--copies", type=_whole(1), default=1, help="network copies side by side per Lava batch")
     p.add_argument("--seed", type=_whole(0), default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

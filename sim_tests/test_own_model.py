@@ -147,6 +147,17 @@ def test_torchscript_heat_pinn_convert_export_run_on_lava_with_predictions_out(s
     assert card["input_names"] == ["x", "t"] and card["box_only"] is True
     assert main(["evaluate", "heat.snn", "--points", "points.csv", "--out", "s.txt"]) == 0  # the float SNN
     assert "SNN          u in" in capsys.readouterr().out and np.loadtxt("s.txt").shape == (len(points),)
+    assert main(["evaluate", "heat.net", "--reference", "heat_exact:exact"]) == 0  # a .net: its fixed point, grid
+    assert "(10201 points" in capsys.readouterr().out
+    np.savetxt("wide.csv", np.ones((3, 4)), delimiter=",")
+    for argv, message in [(["--reference", "wide.csv"], "has shape (3, 4); give one row a point: 2 coordinates"),
+                          (["--reference", "heat_exact:nope"], "module 'heat_exact' has no 'nope'"),
+                          (["--out", "u.png"], "give a .npy, .csv, .txt file"),
+                          (["--out", "u.npy"], "u.npy exists; pass --force"),
+                          (["--points-file", "points.csv", "--reference", "data.npy"], "a data file with its own points")]:
+        assert main(["run", "heat.net", "--backend", "emulator", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, (argv, err)
     # the stock-Lava script on this file: the emulator's answer, bit for bit
     np.save("points.npy", points)
     subprocess.run([sys.executable, str(STOCK_SCRIPT), "heat.net", "points.npy", "--out", "stock.npy"],
