@@ -4,7 +4,7 @@ DeepXDE ``FNN`` checkpoint (``model.save``, pytorch backend: ``{"model_state_dic
 
 The layers are read in order into the accepted MLP form (``mlp.describe_mlp``). A network trained
 on physical coordinates (``raw_inputs``, what DeepXDE and most torch PINNs do) gets the box
-normalization folded out of its first Linear, W' = W diag((hi - lo) / 2), b' = b + W (hi + lo) / 2,
+normalization folded out of its first Linear (``PINN(..., raw_inputs=True)``, ``mlp.fold_box``),
 so that ``PINN``'s map to [-1, 1]^d feeds it the same values. Where the file has a forward (all
 but a state dict), the rebuilt PINN is checked against it on points of the box.
 """
@@ -142,18 +142,6 @@ def load_user_network(path, activation: str | None = None) -> tuple[nn.Sequentia
     return nn.Sequential(*layers), form, forward
 
 
-def fold_box(net: nn.Sequential, lower, upper) -> nn.Sequential:
-    """The network that, fed z in [-1, 1]^d, computes ``net`` at x = lower + (upper - lower)(z + 1) / 2."""
-    lo, hi = torch.as_tensor(lower, dtype=torch.float64), torch.as_tensor(upper, dtype=torch.float64)
-    first = net[0]
-    w = first.weight.detach().double()
-    folded = nn.Linear(first.in_features, first.out_features)
-    with torch.no_grad():
-        folded.weight.copy_(w * (hi - lo) / 2)
-        folded.bias.copy_(first.bias.detach().double() + w @ ((hi + lo) / 2))
-    return nn.Sequential(folded, *list(net)[1:])
-
-
 def import_network(path, lower, upper, *, raw_inputs: bool = True, activation: str | None = None) -> tuple[PINN, dict]:
     """The network saved in ``path`` as a ``PINN`` on the box ``lower`` .. ``upper`` (one bound per
     input, physical units) and what was done (``form``, ``raw_inputs``, ``activation``, the check
@@ -164,7 +152,7 @@ def import_network(path, lower, upper, *, raw_inputs: bool = True, activation: s
     if len(lower) != d_in:
         raise InputError(f"{path}: the network takes {d_in} inputs, the domain gives {len(lower)}; give one "
                          f"lo:hi per input with --domain")
-    model = PINN(fold_box(net, lower, upper) if raw_inputs else net, lower, upper).eval()
+    model = PINN(net, lower, upper, raw_inputs=raw_inputs).eval()
     info = {"form": form, "raw_inputs": raw_inputs, "activation": model.architecture["activation"]}
     if forward is not None:
         info["max_deviation_from_file"] = _check_against(model, forward, lower, upper, raw_inputs, path)
