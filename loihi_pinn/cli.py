@@ -207,9 +207,11 @@ def _saved_model(args):
     from loihi_pinn.models.imported import import_network
     from loihi_pinn.problems import box_problem, get_problem, parse_domain
 
-    if (args.domain is None) == (args.problem is None):
-        raise InputError(f"{args.model} is a saved network: give its input box with --domain lo:hi,... or "
-                         f"--problem module:attribute (one of them)")
+    if args.domain is not None and args.problem is not None:
+        raise InputError("give the input box once: --domain lo:hi,... or --problem module:attribute, not both")
+    if args.domain is None and args.problem is None:
+        raise InputError(f"{args.model} is a saved network: give its input box with --domain lo:hi,... (one per "
+                         f"input) or --problem module:attribute")
     problem = get_problem(args.problem) if args.problem else None
     lower, upper = (problem.lower, problem.upper) if problem else parse_domain(args.domain)[1:]
     model, _ = import_network(args.model, lower, upper, raw_inputs=not args.unit_inputs, activation=args.activation)

@@ -57,7 +57,28 @@ def saved(tmp_path_factory):
     np.save(folder / "data.npy", np.hstack([points, exact(points)]))
     (folder / "heat_exact.py").write_text("import numpy as np\n\ndef exact(x):\n"
                                           "    return np.exp(-0.1 * np.pi**2 * x[:, 1:]) * np.sin(np.pi * x[:, :1])\n")
+    (folder / "heat_problem.py").write_text(
+        "import torch\nfrom loihi_pinn.problems import Problem, numpy_reference\n\n"
+        "def heat():\n    return Problem(name='heat', equation='u_t = 0.1 u_xx', input_names=('x', 't'), "
+        "output_names=('u',), lower=(0.0, 0.0), upper=(1.0, 1.0), reference_method='separation of variables',\n"
+        "        reference=numpy_reference(lambda x: torch.exp(-0.1 * torch.pi**2 * x[:, 1:]) "
+        "* torch.sin(torch.pi * x[:, :1])))\n")
     return folder, net, points
+
+
+def test_a_saved_network_takes_the_box_names_and_reference_of_the_users_problem(saved, capsys, monkeypatch):
+    folder, net, _ = saved
+    monkeypatch.chdir(folder)
+    assert main(["convert", "heat_module.pt", "--problem", "heat_problem:heat", "--calibration", "none",
+                 "--out", "hp.snn", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "problem      heat  (from heat_module.pt)" in text and "vs reference  (PINN " in text
+    assert main(["evaluate", "hp.snn"]) == 0                 # the source file is here: SNN, PINN and reference
+    assert "SNN vs PINN" in capsys.readouterr().out
+    torch.save(heat_net(raw=False), "heat_module.pt")        # the source changes after conversion
+    assert main(["evaluate", "hp.snn"]) == 2
+    assert "has changed since" in capsys.readouterr().err
+    torch.save(net, "heat_module.pt")
 
 
 @pytest.mark.parametrize("name", ["heat_ts.pt", "heat_module.pt", "heat_state.pt"])
@@ -103,7 +124,8 @@ def test_a_forward_that_is_not_its_layers_in_order_is_refused(tmp_path, capsys):
     (["--domain", "0:1"], "the network takes 2 inputs, the domain gives 1"),
     (["--domain", "0:1,1:0"], "input 2 is '1:0'"),
     (["--domain", "x=0:1,x=0:1"], "names an input twice"),
-    ([], "give --domain lo:hi,... or --problem"),
+    ([], "give --domain lo:hi,... (one per input) or --problem"),
+    (["--domain", "0:1,0:1", "--problem", "poisson"], "not both"),
 ])
 def test_bad_domains_exit_2_with_one_line(saved, argv, message, capsys):
     folder, _, _ = saved

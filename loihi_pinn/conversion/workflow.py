@@ -57,9 +57,11 @@ def convert_model_file(path, neuron: str, timesteps: int, calibration: str = "ad
     or the box of ``problem`` (a spec, which brings names and any reference). ``raw_inputs``: the
     network takes physical coordinates (default), else [-1, 1]^d. The ``.snn`` records the file,
     its SHA-256 and how it was read, so later stages can compare against it."""
-    if (domain is None) == (problem is None):
-        raise InputError("a saved network needs its input box: give --domain lo:hi,... or --problem module:attribute "
-                         "(one of them)")
+    if domain is not None and problem is not None:
+        raise InputError("give the input box once: --domain lo:hi,... or --problem module:attribute, not both")
+    if domain is None and problem is None:
+        raise InputError("a saved network needs its input box: give --domain lo:hi,... (one per input) or "
+                         "--problem module:attribute")
     path = Path(path)
     if problem is not None:
         prob = get_problem(problem)
