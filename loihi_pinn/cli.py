@@ -221,6 +221,7 @@ def _saved_model(args):
 def _evaluate_checkpoint(args, saved: bool = False) -> None:
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
+    from loihi_pinn.problems.external import is_data_reference
     from loihi_pinn.training import load_checkpoint
 
     if args.smooth is not None:
@@ -256,7 +257,8 @@ def _evaluate_checkpoint(args, saved: bool = False) -> None:
     _save_values(out, values, problem)
     if args.plot:
         grid = problem.evaluation_points()
-        fields = {"reference": problem.reference(grid)} if problem.has_reference and where == "grid points" else {}
+        on_grid = problem.has_reference and not is_data_reference(problem)     # data files know their points only
+        fields = {"reference": problem.reference(grid)} if on_grid else {}
         fields["PINN"] = predict_model(model, grid)
         title = f"PINN rel L2 {report['rel_l2']:.2e}" if fields.get("reference") is not None else "PINN"
         path = plot_solutions(problem, fields, args.plot, title=f"{problem.name}: {title}")
@@ -337,6 +339,7 @@ def _cmd_convert(args) -> None:
     from loihi_pinn.models.imported import load_user_network
     from loihi_pinn.models.mlp import describe_mlp
     from loihi_pinn.neurons import NEURON_MODELS, get_neuron
+    from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.training import load_checkpoint
 
     model = get_neuron(args.neuron)
@@ -375,7 +378,6 @@ def _cmd_convert(args) -> None:
     else:
         net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration, **settings)
     net.save(out)
-    from loihi_pinn.problems import problem_from_metadata
     _print_snn_report(net, problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out), report)
     print(f"saved        {out}")
 

@@ -12,6 +12,7 @@ from loihi_pinn.errors import InputError
 
 from .base import Problem, as_points
 
+DATA = "data from"                 # reference_method of a data-file reference
 REFERENCE_FORM = ("'module:function' (points (n, d_in) -> values (n, d_out), numpy or torch) or a data file "
                   "(.npy, .csv or text) with one row a point: its d_in coordinates, then its d_out values")
 
@@ -51,6 +52,11 @@ def _call(fn, spec: str, d_out: int):
     return reference
 
 
+def is_data_reference(problem: Problem) -> bool:
+    """Whether the problem's reference is a data file's (values at its own points only)."""
+    return problem.reference_method.startswith(DATA)
+
+
 def with_reference(problem: Problem, spec: str) -> tuple[Problem, np.ndarray | None]:
     """``problem`` with the reference ``spec`` (``REFERENCE_FORM``) and, for a data file, its points
     ``(n, d_in)`` (the only points it knows values at)."""
@@ -71,7 +77,7 @@ def with_reference(problem: Problem, spec: str) -> tuple[Problem, np.ndarray | N
                 raise InputError(f"reference data {spec} gives values at its own points only")
             return values
 
-        return replace(problem, reference=reference, reference_method=f"data from {spec}"), points
+        return replace(problem, reference=reference, reference_method=f"{DATA} {spec}"), points
     fn = import_attribute(spec, "reference", REFERENCE_FORM)
     if not callable(fn):
         raise InputError(f"reference {spec!r} is a {type(fn).__name__}, not a function; give {REFERENCE_FORM}")
