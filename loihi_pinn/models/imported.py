@@ -50,7 +50,8 @@ def _read(path: Path):
         obj = torch.load(path, map_location="cpu", weights_only=False)
     except (AttributeError, ModuleNotFoundError) as err:
         raise InputError(f"{path} holds a module whose class cannot be imported here ({err}); run from the folder "
-                         f"of the module that defines it, or save it with torch.jit.save instead") from None
+                         f"of the module that defines it (a class of a script's __main__ cannot be found), or save "
+                         f"the network with torch.jit.save or as a state dict instead") from None
     except Exception as err:           # noqa: BLE001 - torch.load raises anything for a foreign file
         raise InputError(f"{path} is not a torch file ({type(err).__name__}: {str(err).splitlines()[0][:100]}); "
                          f"save the model with torch.jit.save or torch.save") from None
