@@ -184,10 +184,7 @@ def _cmd_evaluate(args) -> None:
     from loihi_pinn.training.checkpoint import METADATA, WEIGHTS
 
     path = Path(args.model)
-    saved = _is_model_file(args.model)
-    if not saved and (args.domain or args.problem or args.unit_inputs or args.raw_inputs or args.activation):
-        raise InputError("--domain, --problem, --raw-inputs, --unit-inputs and --activation describe a saved model "
-                         "file (TorchScript, torch.save, DeepXDE); a checkpoint or .snn records its box")
+    saved = _saved_model_file(args.model, args)
     if saved:
         _evaluate_checkpoint(args, saved=True)
     elif path.suffix == ".net":
@@ -348,10 +345,7 @@ def _cmd_convert(args) -> None:
         raise InputError(f"--pieces sets the ReLU pieces of a smooth unit, which the {model.name} neuron does not "
                          f"use; drop it (models that take it: "
                          f"{', '.join(m.name for m in NEURON_MODELS.values() if m.takes_pieces)})")
-    saved = _is_model_file(args.checkpoint)
-    if not saved and (args.domain or args.problem or args.raw_inputs or args.unit_inputs or args.activation):
-        raise InputError("--domain, --problem, --raw-inputs, --unit-inputs and --activation describe a saved model "
-                         "file (TorchScript, torch.save, DeepXDE); a checkpoint records its box and activation")
+    saved = _saved_model_file(args.checkpoint, args)
     if saved:
         architecture = describe_mlp(load_user_network(args.checkpoint, args.activation)[0])
         default_out = Path(args.checkpoint).with_suffix(".snn")
@@ -382,12 +376,20 @@ def _cmd_convert(args) -> None:
     print(f"saved        {out}")
 
 
-def _is_model_file(text) -> bool:
-    """A user's saved network (a file that is not part of a checkpoint folder)."""
+def _saved_model_file(text, args) -> bool:
+    """Whether ``text`` is a user's saved network (a file that is not part of a checkpoint folder,
+    nor a .snn or .net); the options that describe one (--domain, ...) are refused elsewhere."""
     from loihi_pinn.training.checkpoint import METADATA, WEIGHTS
 
     path = Path(text)
-    return path.is_file() and path.name not in (WEIGHTS, METADATA) and path.suffix not in (".snn", ".net")
+    saved = path.is_file() and path.name not in (WEIGHTS, METADATA) and path.suffix not in (".snn", ".net")
+    if not saved and (args.domain or args.problem or args.raw_inputs or args.unit_inputs or args.activation):
+        if not path.exists():
+            raise InputError(f"no saved network at {path}; give a TorchScript file, a torch.save file or a DeepXDE "
+                             f"checkpoint")
+        raise InputError("--domain, --problem, --raw-inputs, --unit-inputs and --activation describe a saved network "
+                         "file (TorchScript, torch.save, DeepXDE); a checkpoint, .snn or .net records its box")
+    return saved
 
 
 def _count_or_file(text: str):

@@ -136,10 +136,20 @@ def test_bad_domains_exit_2_with_one_line(saved, argv, message, capsys):
     assert not (folder / "bad.snn").exists()
 
 
-def test_a_file_that_is_no_network_exits_2(tmp_path, capsys):
-    torch.save({"epochs": 3}, tmp_path / "notes.pt")
-    assert main(["convert", str(tmp_path / "notes.pt"), "--domain", "0:1"]) == 2
-    assert "not a network" in capsys.readouterr().err
+@pytest.mark.parametrize("content, message", [
+    ({"epochs": 3}, "holds a dict, not a network"),
+    (b"\x00garbage", "is not a torch file"),
+    (None, "no saved network at"),
+])
+def test_a_file_that_is_no_network_exits_2(tmp_path, content, message, capsys):
+    path = tmp_path / "notes.pt"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        torch.save(content, path)
+    assert main(["convert", str(path), "--domain", "0:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
 @pytest.mark.slow
