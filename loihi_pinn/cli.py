@@ -15,6 +15,7 @@ from pathlib import Path
 from loihi_pinn.errors import InputError
 
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+VALUE_SUFFIXES = (".npy", ".csv", ".txt")
 PIECES = 8                     # ReLU pieces per smooth unit (sigma-delta) when --pieces is not given
 
 
@@ -53,6 +54,20 @@ def _plot_path(path):
     if Path(path).suffix.lower() not in PLOT_SUFFIXES:
         raise InputError(f"--plot {path}: give a {', '.join(PLOT_SUFFIXES)} file")
     return check_output(path, force=True)
+
+
+def _input_options(p) -> None:
+    """--raw-inputs / --unit-inputs / --activation: how to read a saved network."""
+    from loihi_pinn.models import ACTIVATIONS
+
+    inputs = p.add_mutually_exclusive_group()
+    inputs.add_argument("--raw-inputs", action="store_true",
+                        help="saved network: it takes physical coordinates (the default: DeepXDE and most PINNs)")
+    inputs.add_argument("--unit-inputs", action="store_true",
+                        help="saved network: it takes the box mapped to [-1, 1]^d")
+    p.add_argument("--activation", choices=[a for a in ACTIVATIONS if a not in ("slip", "bitserial")],
+                   help="saved network without activation modules (state dict, DeepXDE FNN): its activation "
+                        "(default tanh)")
 
 
 def _cmd_problems(args) -> None:
@@ -169,31 +184,64 @@ def _cmd_evaluate(args) -> None:
     from loihi_pinn.training.checkpoint import METADATA, WEIGHTS
 
     path = Path(args.model)
-    if path.is_file() and path.name not in (WEIGHTS, METADATA):
+    saved = _saved_model_file(args.model, args)
+    if saved:
+        _evaluate_checkpoint(args, saved=True)
+    elif path.suffix == ".net":
+        if args.plot or args.smooth is not None:
+            raise InputError("--plot and --smooth are for checkpoints and .snn files; a .net runs its fixed point")
+        _cmd_run(argparse.Namespace(file=args.model, backend="emulator", copies=1, quiet=True, seed=0, points=None,
+                                    points_file=args.points, reference=args.reference, out=args.out,
+                                    force=args.force))
+    elif path.is_file() and path.name not in (WEIGHTS, METADATA):
         _evaluate_snn(args)
     else:
         _evaluate_checkpoint(args)
 
 
-def _evaluate_checkpoint(args) -> None:
+def _saved_model(args):
+    """(PINN, problem) of a saved model file given with --domain or --problem."""
+    from loihi_pinn.models.imported import import_network
+    from loihi_pinn.problems import box_problem, get_problem, parse_domain
+
+    if args.domain is not None and args.problem is not None:
+        raise InputError("give the input box once: --domain lo:hi,... or --problem module:attribute, not both")
+    if args.domain is None and args.problem is None:
+        raise InputError(f"{args.model} is a saved network: give its input box with --domain lo:hi,... (one per "
+                         f"input) or --problem module:attribute")
+    problem = get_problem(args.problem) if args.problem else None
+    lower, upper = (problem.lower, problem.upper) if problem else parse_domain(args.domain)[1:]
+    model, _ = import_network(args.model, lower, upper, raw_inputs=not args.unit_inputs, activation=args.activation)
+    return model, problem or box_problem(Path(args.model).stem, args.domain, model.architecture["layer_sizes"][-1])
+
+
+def _evaluate_checkpoint(args, saved: bool = False) -> None:
     from loihi_pinn.evaluation import error_report, predict_model
     from loihi_pinn.plotting import plot_solutions
+    from loihi_pinn.problems.external import is_data_reference
     from loihi_pinn.training import load_checkpoint
 
     if args.smooth is not None:
         raise InputError("--smooth filters a converted network's spiking output; a checkpoint is a smooth PINN "
                          "(evaluate a .snn file with --smooth)")
     _plot_path(args.plot)
-    ckpt = load_checkpoint(args.model)
-    problem = ckpt.find_problem()
-    points = _read_points(args.points) if args.points else None
-    report = error_report(problem, lambda x: predict_model(ckpt.model, x), points)
-    arch = ckpt.metadata["architecture"]
-    print(f"checkpoint   {ckpt.path}")
+    out = _values_path(args.out, args.force)
+    if saved:
+        model, problem = _saved_model(args)
+        label, parameters = f"saved model {args.model}", model.n_parameters
+    else:
+        ckpt = load_checkpoint(args.model)
+        model, problem = ckpt.model, ckpt.find_problem()
+        label, parameters = f"checkpoint   {ckpt.path}", ckpt.metadata["parameters"]
+    problem, points, where = _points_and_reference(args, problem, problem.evaluation_points)
+    points = problem.check_points(points)
+    values = predict_model(model, points)
+    report = error_report(problem, lambda _: values, points)
+    arch = model.architecture
+    print(label)
     print(f"problem      {problem.name}: {problem.equation}")
-    print(f"network      {' -> '.join(map(str, arch['layer_sizes']))} {arch['activation']}, "
-          f"{ckpt.metadata['parameters']} parameters")
-    where = f"points from {args.points}" if args.points else "grid points"
+    print(f"network      {' -> '.join(map(str, arch['layer_sizes']))} {arch['activation']}, {parameters} parameters")
+    where = f"points from {where}" if where else "grid points"
     if problem.has_reference:
         print(f"reference    {problem.reference_method}")
         print(f"rel L2       {report['rel_l2']:.3e}  (max abs error {report['max_abs_error']:.2e}, "
@@ -203,11 +251,13 @@ def _evaluate_checkpoint(args) -> None:
     else:
         _print_outputs(problem, report["output_ranges"], "PINN")
         print(f"points       {report['points']} {where}")
+    _save_values(out, values, problem)
     if args.plot:
-        points = problem.evaluation_points()
-        fields = {"reference": problem.reference(points)} if problem.has_reference else {}
-        fields["PINN"] = predict_model(ckpt.model, points)
-        title = f"PINN rel L2 {report['rel_l2']:.2e}" if problem.has_reference else "PINN"
+        grid = problem.evaluation_points()
+        on_grid = problem.has_reference and not is_data_reference(problem)     # data files know their points only
+        fields = {"reference": problem.reference(grid)} if on_grid else {}
+        fields["PINN"] = predict_model(model, grid)
+        title = f"PINN rel L2 {report['rel_l2']:.2e}" if fields.get("reference") is not None else "PINN"
         path = plot_solutions(problem, fields, args.plot, title=f"{problem.name}: {title}")
         print(f"plot         {path}")
 
@@ -220,21 +270,26 @@ def _evaluate_snn(args) -> None:
     from loihi_pinn.problems import problem_from_metadata
 
     _plot_path(args.plot)
+    out = _values_path(args.out, args.force)
     net = SpikingNetwork.load(args.model)
     problem = problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out)
-    ann = load_source(net, args.model)               # None where the source checkpoint is not on this machine
+    ann = load_source(net, args.model)               # None where the source is not on this machine
     ann_predict = None if ann is None else (lambda x: predict_model(ann, x))
-    if args.points:
-        points = _read_points(args.points)
-        report = error_report(problem, lambda x: emulate(net, x)[0], points)
+    problem, points, where = _points_and_reference(args, problem, lambda: None)
+    if points is not None:
+        points = problem.check_points(points)
+        values = emulate(net, points)[0]
+        report = error_report(problem, lambda _: values, points)
         if problem.has_reference:
-            print(f"rel L2 at {report['points']} points from {args.points}: {report['rel_l2']:.3e}")
+            print(f"rel L2 at {report['points']} points from {where}: {report['rel_l2']:.3e}")
         else:
             _print_outputs(problem, report["output_ranges"], "SNN")
-            print(f"points       {report['points']} from {args.points}")
+            print(f"points       {report['points']} from {where}")
+        _save_values(out, values, problem)
         return
     report = conversion_report(net, problem, ann_predict, smooth_keep=args.smooth)
     _print_snn_report(net, problem, report)
+    _save_values(out, report["outputs"], problem)
     if args.plot:
         points = problem.evaluation_points()
         fields = {"reference": problem.reference(points)} if problem.has_reference else {}
@@ -250,11 +305,14 @@ def _evaluate_snn(args) -> None:
 def _print_snn_report(net, problem, report: dict) -> None:
     meta = net.metadata
     print(f"network      {net.describe()}")
-    print(f"problem      {meta['problem']}  (from checkpoint {meta['source_checkpoint']})")
-    print(f"calibration  {meta['calibration']}"
-          + (f", {meta['calibration_objective']} objective" if meta["calibration"] != "none" else "")
-          + (f" ({meta['calibration_points']} points, {meta['calibration_seconds']:.0f} s)"
-             if meta["calibration"] != "none" else ""))
+    source = (f"from checkpoint {meta['source_checkpoint']}" if meta.get("source_checkpoint") else
+              f"from {meta['source_model']}" if meta.get("source_model") else "source not recorded")
+    print(f"problem      {meta.get('problem', 'unnamed')}  ({source})")
+    calibrated = meta.get("calibration", "none") != "none"
+    print(f"calibration  {meta.get('calibration', 'none')}"
+          + (f", {meta.get('calibration_objective')} objective" if calibrated else "")
+          + (f" ({meta.get('calibration_points')} points, {meta.get('calibration_seconds', 0):.0f} s)"
+             if calibrated else ""))
     if problem.has_reference:
         line = f"rel L2       {report['rel_l2']:.3e} vs reference"
         if "ann_rel_l2" in report:
@@ -273,9 +331,12 @@ def _print_snn_report(net, problem, report: dict) -> None:
 
 
 def _cmd_convert(args) -> None:
-    from loihi_pinn.conversion import convert_checkpoint
+    from loihi_pinn.conversion import convert_checkpoint, convert_model_file
     from loihi_pinn.io import check_output
+    from loihi_pinn.models.imported import load_user_network
+    from loihi_pinn.models.mlp import describe_mlp
     from loihi_pinn.neurons import NEURON_MODELS, get_neuron
+    from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.training import load_checkpoint
 
     model = get_neuron(args.neuron)
@@ -284,36 +345,105 @@ def _cmd_convert(args) -> None:
         raise InputError(f"--pieces sets the ReLU pieces of a smooth unit, which the {model.name} neuron does not "
                          f"use; drop it (models that take it: "
                          f"{', '.join(m.name for m in NEURON_MODELS.values() if m.takes_pieces)})")
-    checkpoint = load_checkpoint(args.checkpoint)
+    saved = _saved_model_file(args.checkpoint, args)
+    if saved:
+        architecture = describe_mlp(load_user_network(args.checkpoint, args.activation)[0])
+        default_out = Path(args.checkpoint).with_suffix(".snn")
+    else:
+        checkpoint = load_checkpoint(args.checkpoint)
+        architecture = checkpoint.model.architecture
     if args.timesteps is None:
-        args.timesteps = model.default_timesteps(checkpoint.model.architecture)
+        args.timesteps = model.default_timesteps(architecture)
     if args.calibration is None:
         args.calibration = model.default_calibration
-    out = check_output(args.out or f"runs/converted/{checkpoint.problem}_{args.neuron}_T{args.timesteps}_"
-                                    f"{args.calibration}.snn", force=args.force)
-    net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration,
-                                     objective=args.objective, percentile=args.percentile,
-                                     pieces=PIECES if args.pieces is None else args.pieces,
-                                     n_calibration=args.calibration_points, iterations=args.iterations,
-                                     seed=args.seed, progress=not args.quiet)
+    if not saved:
+        default_out = (f"runs/converted/{checkpoint.problem}_{args.neuron}_T{args.timesteps}_"
+                       f"{args.calibration}.snn")
+    out = check_output(args.out or default_out, force=args.force)
+    count, points = (args.calibration_points, None) if isinstance(args.calibration_points, int) else \
+        (0, _read_points(args.calibration_points))
+    settings = dict(objective=args.objective, percentile=args.percentile,
+                    pieces=PIECES if args.pieces is None else args.pieces, n_calibration=count, points=points,
+                    iterations=args.iterations, seed=args.seed, progress=not args.quiet)
+    if saved:
+        net, report = convert_model_file(args.checkpoint, args.neuron, args.timesteps, args.calibration,
+                                         domain=args.domain, problem=args.problem, raw_inputs=not args.unit_inputs,
+                                         activation=args.activation, **settings)
+    else:
+        net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration, **settings)
     net.save(out)
-    _print_snn_report(net, checkpoint.find_problem(), report)
+    _print_snn_report(net, problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out), report)
     print(f"saved        {out}")
+
+
+def _saved_model_file(text, args) -> bool:
+    """Whether ``text`` is a user's saved network (a file that is not part of a checkpoint folder,
+    nor a .snn or .net); the options that describe one (--domain, ...) are refused elsewhere."""
+    from loihi_pinn.training.checkpoint import METADATA, WEIGHTS
+
+    path = Path(text)
+    saved = path.is_file() and path.name not in (WEIGHTS, METADATA) and path.suffix not in (".snn", ".net")
+    if not saved and (args.domain or args.problem or args.raw_inputs or args.unit_inputs or args.activation):
+        if not path.exists():
+            raise InputError(f"no saved network at {path}; give a TorchScript file, a torch.save file or a DeepXDE "
+                             f"checkpoint")
+        raise InputError("--domain, --problem, --raw-inputs, --unit-inputs and --activation describe a saved network "
+                         "file (TorchScript, torch.save, DeepXDE); a checkpoint, .snn or .net records its box")
+    return saved
+
+
+def _count_or_file(text: str):
+    """argparse type: a whole number >= 1 (points drawn in the box) or a points file."""
+    if text.isdigit():
+        return _whole(1)(text)
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number of points nor a points file")
+    return text
 
 
 def _read_points(path):
     """Points from a .npy file or a text file with one point a row (comma or space separated)."""
-    import numpy as np
+    from loihi_pinn.problems.external import read_table
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no points file at {path}")
-    try:
-        if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
-    except ValueError as err:
-        raise InputError(f"cannot read points from {path}: {err}") from None
+    return read_table(path, "points file")
+
+
+def _values_path(path, force: bool):
+    """Check a --out file for predictions before the work: .npy, .csv or .txt, writable, new
+    unless ``force``."""
+    from loihi_pinn.io import check_output
+
+    if path is None:
+        return None
+    if Path(path).suffix.lower() not in VALUE_SUFFIXES:
+        raise InputError(f"--out {path}: give a {', '.join(VALUE_SUFFIXES)} file for the predictions")
+    return check_output(path, force=force)
+
+
+def _points_and_reference(args, problem, default_points):
+    """The problem with any --reference, and the points to predict at: --points(-file), else the
+    reference data file's, else ``default_points()``."""
+    from loihi_pinn.problems.external import with_reference
+
+    given = getattr(args, "points_file", None) or (args.points if isinstance(args.points, str) else None)
+    points = _read_points(given) if given else None
+    if args.reference:
+        problem, data_points = with_reference(problem, args.reference)
+        if data_points is not None:
+            if points is not None:
+                raise InputError(f"--reference {args.reference} is a data file with its own points; drop the points "
+                                 f"file, or give --reference module:function")
+            points = data_points
+    return problem, (default_points() if points is None else points), given or (
+        args.reference if points is not None and args.reference else None)
+
+
+def _save_values(path, values, problem) -> None:
+    from loihi_pinn.io import write_values
+
+    if path is not None:
+        print(f"predictions  {write_values(path, values, problem.output_names)}  ({values.shape[0]} rows, "
+              f"columns {', '.join(problem.output_names)})")
 
 
 def _cmd_export(args) -> None:
@@ -323,6 +453,8 @@ def _cmd_export(args) -> None:
     if not Path(args.converted).is_file():
         raise InputError(f"no converted network at {args.converted}; make one with 'loihi-pinn convert'")
     out = check_output(args.out or Path(args.converted).with_suffix(".net"), force=args.force)
+    if out.suffix == ".nir":
+        return _export_nir(args.converted, out)
     path, report = export_converted(args.converted, out, n_calibration=args.calibration_points, seed=args.seed,
                                     headroom=args.headroom, weight_max=args.weight_max,
                                     calibrate=not args.no_calibration)
@@ -334,6 +466,18 @@ def _cmd_export(args) -> None:
     print(line + (" vs the float SNN (no reference solution)" if suffix else ""))
     print(f"per point    {report['steps_per_point']} steps, {report['messages_per_point']:.0f} spikes (messages), "
           f"{report['synops_per_point']:.0f} synaptic ops")
+    print(f"saved        {path}")
+
+
+def _export_nir(converted, out) -> None:
+    """The float spiking network as a NIR graph (if_hard networks; export/nir_graph.py)."""
+    from loihi_pinn.conversion import SpikingNetwork
+    from loihi_pinn.export.nir_graph import write_nir
+
+    snn = SpikingNetwork.load(converted)
+    path = write_nir(snn, out)
+    print(f"NIR graph    {' -> '.join(str(l.neurons) for l in snn.layers)} neurons ({snn.neuron}, float), "
+          f"{snn.timesteps} steps per inference, input held; initial potentials in each IF node's metadata")
     print(f"saved        {path}")
 
 
@@ -385,17 +529,19 @@ def _cmd_run(args) -> None:
     from loihi_pinn.problems import problem_from_metadata
     from loihi_pinn.runtime import Runner
 
+    out = _values_path(args.out, args.force)
     runner = Runner(args.file, args.backend, copies=args.copies, progress=not args.quiet)
     qnet = runner.network
     problem = problem_from_metadata(runner.model_card, qnet.lower, qnet.upper, qnet.d_out)
     stream = _stream_plan(args, runner.model_card, runner.network.neuron)
-    if args.points_file:
-        points = _read_points(args.points_file)
-    elif stream is not None:                       # the whole grid, neighbour after neighbour
-        points = problem.evaluation_points()[serpentine(problem.grid_shape)]
-    else:
+
+    def grid_sample():                         # args.points random grid points; None: the whole grid
         grid = problem.evaluation_points()
-        points = grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
+        if stream is not None:                 # a stream: the whole grid, neighbour after neighbour
+            return grid[serpentine(problem.grid_shape)]
+        return grid if args.points is None else grid[np.random.default_rng(args.seed).permutation(len(grid))[:args.points]]
+
+    problem, points, _ = _points_and_reference(args, problem, grid_sample)
     outputs = runner.predict(points, stream)
     st = runner.stats
     print(f"backend      {st.backend}  ({st.points} points, {st.copies} network cop{'y' if st.copies == 1 else 'ies'} side by side)")
@@ -403,12 +549,14 @@ def _cmd_run(args) -> None:
         print(f"stream       reset to rest every {stream.reset_every or 'never (0)'} points, a point every "
               f"{stream.hold} step{'s' if stream.hold > 1 else ''}")
     if problem.has_reference:
-        print(f"rel L2       {relative_l2(outputs, problem.reference(points)):.3e} vs reference")
+        print(f"rel L2       {relative_l2(outputs, problem.reference(problem.check_points(points))):.3e} vs reference "
+              f"({problem.reference_method})")
     else:
         _print_outputs(problem, output_ranges(outputs, problem.output_names))
     print(f"per point    {st.steps_per_point:.3g} time steps, {st.messages_per_point:.0f} spikes (messages), "
           f"{st.synops_per_point:.0f} synaptic ops")
     print(f"wall time    {st.wall_seconds:.2f} s  ({st.points / st.wall_seconds:.1f} points/s)")
+    _save_values(out, outputs, problem)
 
 
 DEMO_STUDENT = "poisson_relu"
@@ -443,7 +591,8 @@ def _cmd_demo(args) -> None:
     _cmd_convert(argparse.Namespace(checkpoint=DEMO_STUDENT, neuron="sigma_delta", timesteps=8,
                                     calibration="none", objective="output", percentile=99.9, pieces=None,
                                     calibration_points=2048, iterations=1, seed=0, quiet=False, out=snn_path,
-                                    force=True))
+                                    force=True, domain=None, problem=None, raw_inputs=False, unit_inputs=False,
+                                    activation=None))
     print("\n== 3. quantize to Loihi 2 fixed point, export netx HDF5 ==")
     _cmd_export(argparse.Namespace(converted=snn_path, out=net_path, calibration_points=2048, seed=0,
                                    headroom=2.0, weight_max=15, no_calibration=False, force=True))
@@ -521,11 +670,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_train)
 
-    p = sub.add_parser("evaluate", help="errors of a checkpoint or converted network against the reference")
-    p.add_argument("model", help="checkpoint folder, shipped problem name, or converted .snn file")
+    p = sub.add_parser("evaluate", help="predictions and errors of a saved network, checkpoint, .snn or .net")
+    p.add_argument("model", help="checkpoint folder, shipped problem name, converted .snn, exported .net (run on the "
+                                 "fixed-point emulator), or a saved network (TorchScript, torch.save, DeepXDE: give "
+                                 "--domain)")
     p.add_argument("--plot", help="save reference | PINN (| SNN) | error figure to this PNG")
     p.add_argument("--points", help="evaluate at these points instead of the grid: .npy (n, d_in) "
                                     "or a text/.csv file with one point a row, physical coordinates")
+    p.add_argument("--reference", help="compare against this: module:function (points -> values) or a data file "
+                                       "of rows 'coordinates then values' (its points are used)")
+    p.add_argument("--out", help="write the predictions (one row a point): .npy, .csv or .txt")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.add_argument("--domain", help="saved network: its input box, one lo:hi per input (x=0:1,t=0:0.5)")
+    p.add_argument("--problem", help="saved network: the box, names and reference of this problem")
+    _input_options(p)
     p.add_argument("--smooth", type=_number(0, 1, open_low=True), metavar="KEEP",
                    help="converted networks: also report the error after a low-pass filter keeping "
                         "this fraction of modes per axis (seed 000, Fig. 9)")
@@ -533,8 +691,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from loihi_pinn.conversion import CALIBRATION_MODES, CALIBRATION_OBJECTIVES
     from loihi_pinn.neurons import NEURON_MODELS, neuron_choices
-    p = sub.add_parser("convert", help="convert a checkpoint to a calibrated spiking network")
-    p.add_argument("checkpoint", help="checkpoint folder or shipped problem name")
+    p = sub.add_parser("convert", help="convert a saved network or a checkpoint to a calibrated spiking network")
+    p.add_argument("checkpoint", metavar="MODEL",
+                   help="your saved network (TorchScript, torch.save(model), a state dict, a DeepXDE checkpoint: "
+                        "give --domain), a checkpoint folder or a shipped name")
+    p.add_argument("--domain", help="saved network: its input box, one lo:hi per input (x=0:1,t=0:0.5)")
+    p.add_argument("--problem", help="saved network: take the box, names and reference of this problem instead")
+    _input_options(p)
     p.add_argument("--neuron", choices=neuron_choices(), default="sigma_delta",
                    help="; ".join(f"{' = '.join((m.name, *m.aliases))}: {m.description}" for m in NEURON_MODELS.values()))
     p.add_argument("--timesteps", type=_whole(1),
@@ -546,17 +709,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--percentile", type=_number(0, 100, open_low=True), default=99.9,
                    help="threshold percentile of activity")
     p.add_argument("--pieces", type=_whole(2), help=f"sigma_delta: ReLU pieces per smooth unit (default {PIECES})")
-    p.add_argument("--calibration-points", type=_whole(1), default=2048)
+    p.add_argument("--calibration-points", type=_count_or_file, default=2048, metavar="N|FILE",
+                   help="points drawn in the box (default 2048), or a points file (.npy or text, one point a row)")
     p.add_argument("--iterations", type=_whole(1), default=300, help="calibration iterations per layer")
     p.add_argument("--seed", type=_whole(0), default=0)
-    p.add_argument("--out", help="output file (default runs/converted/PROBLEM_NEURON_T_CAL.snn)")
+    p.add_argument("--out", help="output file (default: MODEL.snn beside a saved network; "
+                                 "runs/converted/PROBLEM_NEURON_T_CAL.snn for a checkpoint)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_convert)
 
     p = sub.add_parser("export", help="quantize a converted network to Loihi 2 fixed point and write netx HDF5")
     p.add_argument("converted", help="converted network (.snn from 'loihi-pinn convert')")
-    p.add_argument("--out", help="netx file (default: beside the input, NAME.net)")
+    p.add_argument("--out", help="netx file (default: beside the input, NAME.net); a .nir name writes the float "
+                                 "network as a NIR graph instead (if_hard networks)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--calibration-points", type=_whole(1), default=2048)
     p.add_argument("--headroom", type=_number(1), default=2.0, help="24-bit state kept free above the calibration peak")
@@ -576,12 +742,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_check)
 
     from loihi_pinn.runtime import BACKENDS
-    p = sub.add_parser("run", help="run a netx file on a backend and report error, activity and wall time")
+    p = sub.add_parser("run", help="run a netx file on a backend: predictions, error (given a reference), activity, "
+                                   "wall time")
     p.add_argument("file")
     p.add_argument("--backend", choices=BACKENDS, default="lava-sim")
     points = p.add_mutually_exclusive_group()
     points.add_argument("--points", type=_whole(1), default=64, help="random points of the evaluation grid")
     points.add_argument("--points-file", help="or these points (.npy or text, physical coordinates)")
+    p.add_argument("--reference", help="compare against this: module:function (points -> values) or a data file "
+                                       "of rows 'coordinates then values' (its points are run)")
+    p.add_argument("--out", help="write the predictions (one row a point): .npy, .csv or .txt")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.add_argument("--copies", type=_whole(1), default=1, help="network copies side by side per Lava batch")
     p.add_argument("--stream", action="store_true",
                    help="sigma-delta: run the points as a stream in their order (without --points-file: the whole "

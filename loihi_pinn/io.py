@@ -72,3 +72,19 @@ def replacing(path):
                 shutil.rmtree(leftover)
             elif leftover.exists():
                 leftover.unlink()
+
+
+def write_values(path, values, names) -> Path:
+    """Write ``values`` ``(n, k)`` all at once: ``.npy`` (float64) or text, one row a point
+    (``.csv`` comma separated, else spaces; a ``# name ...`` header line that ``np.loadtxt`` skips)."""
+    import numpy as np
+
+    path = Path(path)
+    values = np.asarray(values, dtype=np.float64)
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        if path.suffix == ".npy":
+            np.save(f, values)
+        else:
+            sep = "," if path.suffix == ".csv" else " "
+            np.savetxt(f, values, delimiter=sep, header=sep.join(names), fmt="%.9g")
+    return path

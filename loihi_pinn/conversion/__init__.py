@@ -7,8 +7,8 @@ from .activity import Activity
 from .emulator import emulate
 from .metrics import conversion_report, lowpass_smooth, theorem1_terms
 from .network import SpikingLayer, SpikingNetwork
-from .workflow import calibration_points, convert_checkpoint
+from .workflow import calibration_points, convert_checkpoint, convert_model_file, convert_pinn
 
 __all__ = ["Activity", "CALIBRATION_MODES", "CALIBRATION_OBJECTIVES", "SpikingLayer", "SpikingNetwork",
-           "calibrate", "calibration_points", "conversion_report", "convert", "convert_checkpoint", "emulate",
+           "calibrate", "calibration_points", "conversion_report", "convert", "convert_checkpoint", "convert_model_file", "convert_pinn", "emulate",
            "layer_mismatch", "lowpass_smooth", "theorem1_terms"]

@@ -7,9 +7,12 @@ of the wrong pair, so ``load_source`` refuses it with the fix instead.
 """
 from __future__ import annotations
 
+import hashlib
 import warnings
+from pathlib import Path
 
 from loihi_pinn.errors import InputError
+from loihi_pinn.models.imported import import_network
 from loihi_pinn.training.checkpoint import WEIGHTS, load_checkpoint, resolve_checkpoint, weights_sha256
 
 
@@ -23,11 +26,14 @@ class UnverifiedSourceWarning(UserWarning):
 
 def load_source(net, where=None):
     """The source PINN (``PINN``, eval mode) of the converted network ``net`` (a ``SpikingNetwork``;
-    ``where``: its file, for messages), or None when the source checkpoint is not on this machine.
+    ``where``: its file, for messages), or None when the source checkpoint (or saved model file,
+    ``source_model``) is not on this machine.
     Raises ``SourceChanged`` (an ``InputError``) when the checkpoint's ``weights.pt`` no longer has
     the SHA-256 recorded at conversion; a network without a recorded SHA loads its source with an
     ``UnverifiedSourceWarning``."""
     meta = net.metadata
+    if meta.get("source_model"):
+        return _load_model_file(net, where)
     name = meta.get("source_checkpoint")
     if not name:
         return None
@@ -53,3 +59,21 @@ def load_source(net, where=None):
                 f"after conversion, so the spiking network no longer approximates it. Re-convert it "
                 f"('loihi-pinn convert {name} ...') or restore the checkpoint it was converted from")
     return load_checkpoint(folder).model
+
+
+def _load_model_file(net, where):
+    """The user's saved network a ``.snn`` was converted from, read as at conversion
+    (``source_import``), if the file is here and unchanged."""
+    meta = net.metadata
+    path = Path(meta["source_model"])
+    if not path.is_file():
+        return None
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    if found != meta.get("source_sha256"):
+        raise SourceChanged(f"{where or 'the converted network'} was converted from {path}, which has changed since "
+                            f"(SHA-256 {found[:16]}..., recorded {str(meta.get('source_sha256'))[:16]}...); "
+                            f"re-convert it ('loihi-pinn convert {path} ...') or restore the file")
+    how = meta.get("source_import", {})
+    model, _ = import_network(path, net.lower, net.upper, raw_inputs=how.get("raw_inputs", True),
+                              activation=how.get("activation"))
+    return model

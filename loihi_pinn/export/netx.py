@@ -37,6 +37,8 @@ from loihi_pinn.loihi.fixed_point import FixedPointLayer
 from loihi_pinn.loihi.network import QuantizedNetwork
 from loihi_pinn.neurons.registry import get_neuron
 
+from .recipe import stock_lava_recipe
+
 CARD_ATTR = "loihi_pinn_model_card"
 FORMAT = "loihi-pinn-netx"
 SUFFIX = ".net"
@@ -137,6 +139,7 @@ def write_netx(qnet: QuantizedNetwork, path) -> Path:
             "output_offset": list(qnet.output_offset), "lower": list(qnet.lower), "upper": list(qnet.upper),
             "steps_per_inference": qnet.steps, "reset": "state cleared between inferences",
             **qnet.metadata}
+    card["stock_lava"] = stock_lava_recipe(qnet)          # how to run it with stock Lava only (export/recipe.py)
     with replacing(path) as tmp, h5py.File(tmp, "w") as f:
         layer = f.create_group("layer")
         inp = layer.create_group("0")

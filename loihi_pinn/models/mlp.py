@@ -106,16 +106,32 @@ def to_unit_box(x, lower, upper):
     return 2 * (x - lower) / (upper - lower) - 1
 
 
-class PINN(nn.Module):
-    """``net(2 (x - lower) / (upper - lower) - 1)``: maps physical points ``(n, d_in)`` to ``(n, d_out)``."""
+def fold_box(net: nn.Sequential, lower, upper) -> nn.Sequential:
+    """The MLP that, fed z in [-1, 1]^d, computes ``net`` at x = lower + (upper - lower)(z + 1) / 2:
+    first Linear W' = W diag((upper - lower) / 2), b' = b + W (upper + lower) / 2 (float64, then
+    the layer's dtype); the other layers are shared."""
+    lo, hi = torch.as_tensor(lower, dtype=torch.float64), torch.as_tensor(upper, dtype=torch.float64)
+    first = net[0]
+    w = first.weight.detach().double()
+    folded = nn.Linear(first.in_features, first.out_features, dtype=first.weight.dtype)
+    with torch.no_grad():
+        folded.weight.copy_(w * (hi - lo) / 2)
+        folded.bias.copy_(first.bias.detach().double() + w @ ((hi + lo) / 2))
+    return nn.Sequential(folded, *list(net)[1:])
 
-    def __init__(self, net: nn.Sequential, lower, upper):
+
+class PINN(nn.Module):
+    """``net(2 (x - lower) / (upper - lower) - 1)``: maps physical points ``(n, d_in)`` to ``(n, d_out)``.
+    ``raw_inputs=True`` takes an MLP trained on physical coordinates and folds the box map out of
+    its first layer (``fold_box``), so that the PINN computes the same function."""
+
+    def __init__(self, net: nn.Sequential, lower, upper, *, raw_inputs: bool = False):
         super().__init__()
         self.architecture = describe_mlp(net)
         if len(lower) != self.architecture["layer_sizes"][0] or len(upper) != len(lower):
             raise InputError(f"the MLP takes {self.architecture['layer_sizes'][0]} inputs but the "
                              f"domain has {len(lower)} dimensions")
-        self.net = net
+        self.net = fold_box(net, lower, upper) if raw_inputs else net
         self.register_buffer("lower", torch.as_tensor(lower, dtype=torch.float32))
         self.register_buffer("upper", torch.as_tensor(upper, dtype=torch.float32))
 

@@ -74,6 +74,9 @@ class NeuronModel:
                                                # zero-input rest state, and points can follow one another in a
                                                # stream without a reset (loihi/stream.py)
 
+    # -- NIR ---------------------------------------------------------------------------------
+    nir_note: str | None = "NIR 1.0 has no node for this neuron"   # why its layers have no NIR node; None: they have
+
     def __repr__(self) -> str:
         return f"<neuron model {self.name}: {self.description}>"
 
@@ -223,6 +226,17 @@ class NeuronModel:
     def lava_resets(self, net, qnet, copies: int, interval: int) -> list:
         """Processes that reset the states between inferences inside the run loop."""
         return []
+
+    def stock_lava_steps(self, steps: int) -> dict:
+        """For the model card's ``stock_lava`` section (``export/recipe.py``): where a user of stock
+        Lava reads the output (``read``) and how to run many points (``many_points``); ``steps``:
+        time steps per inference."""
+        return {"many_points": "run one graph per point (stock Lava cannot restore this model's start state)"}
+
+    def nir_node(self, threshold: float, size: int):
+        """The NIR node of one hidden layer of ``size`` neurons with threshold ``threshold``
+        (``export/nir_graph.py``); only models with ``nir_note = None`` give one."""
+        raise NotImplementedError(self.nir_note)
 
     def lava_params(self, neuron_config) -> dict | None:
         """netx neuron parameters of a custom netx type (None for stock types)."""

@@ -84,6 +84,8 @@ class BitSerial(NeuronModel):
     description = "bit-serial, accumulate then send B bits MSB first, ternary spikes (seed 003)"
     signed, graded, loihi_native = True, False, False
     hardware_note = "the bit-serial neuron (seed 003) needs custom microcode that lava-loihi does not ship"
+    nir_note = ("NIR 1.0 has no bit-serial neuron (accumulate for T steps, then send the value's bits, most "
+                "significant first)")
     message_bits = 2
     chip_labels = ("bit-serial (custom microcode)", "bit-serial integrator (custom microcode)")
     activations = frozenset({"bitserial", "tanh"})     # a B-bit network, or tanh rounded to T bits

@@ -207,6 +207,12 @@ class IntegrateFire(NeuronModel):
     def readout_var(self, process):
         return process.v
 
+    def stock_lava_steps(self, steps):
+        return {"read": f"r = Network.layers[-1].neuron.v at the end of step {steps} of the inference",
+                "many_points": (f"one point every {steps} steps, each layer's v set to its neuron/v0 (0 where "
+                                f"absent) at the end of the step before its input arrives (a vector reset: "
+                                f"loihi_pinn.runtime.reset.ResetTo), or one graph per point")}
+
     def lava_resets(self, net, qnet, copies, interval):
         """Each layer's v to its v0 at the end of the step before its input arrives."""
         from loihi_pinn.runtime.reset import ResetTo
@@ -239,6 +245,13 @@ class IFHardReset(IntegrateFire):
         v[spikes > 0] = 0
         return spikes
 
+    nir_note = None                             # NIR's IF: v += R I, spike when v > threshold, v = v_reset
+
+    def nir_node(self, threshold, size):
+        import nir
+
+        return nir.IF(r=np.ones(size), v_threshold=np.full(size, float(threshold)), v_reset=np.zeros(size))
+
 
 class SignedIF(IntegrateFire):
     name = "signed_if"
@@ -246,6 +259,8 @@ class SignedIF(IntegrateFire):
     description = "signed IF, reset by subtraction, ternary spikes (seed 000)"
     signed, loihi_native = True, False
     hardware_note = "the signed IF neuron (seed 000) needs custom microcode that lava-loihi does not ship"
+    nir_note = ("NIR 1.0's IF sends only positive spikes and resets to v_reset; the signed IF sends -1 spikes "
+                "and resets by subtraction")
     message_bits = 2
     chip_labels = ("signed IF (custom microcode)", "CUBA integrator")
     activations = SMOOTH_OR_PIECEWISE | {"slip"}

@@ -115,6 +115,8 @@ def _bits(value: float) -> int:
 
 class SigmaDelta(NeuronModel):
     name = "sigma_delta"
+    nir_note = ("NIR 1.0 has no sigma-delta (graded, delta-coded) neuron: its nodes send binary spikes or "
+                "continuous values, not the change of a value since the last message")
     description = "sigma-delta ReLU, graded spikes, PWL expansion of the activation (Loihi 2 SDNN)"
     signed, graded, loihi_native = False, True, True
     message_bits = STATE_BITS
@@ -237,6 +239,17 @@ class SigmaDelta(NeuronModel):
 
     def readout_var(self, process):
         return process.sigma
+
+    def stock_lava_steps(self, steps):
+        return {
+            "read": (f"r = Network.layers[-1].neuron.sigma at the end of step {steps} of the inference "
+                     f"(lava.proc.io.sink.Read(buffer=N, interval={steps + 1}, offset={steps - 1}))"),
+            "many_points": (f"one point every {steps + 1} steps: after the idle step {steps + 1}, set "
+                            f"{', '.join(LAVA_STATE)} of every hidden layer's neuron and sigma of the readout to 0 "
+                            f"with lava.proc.io.reset.Reset(reset_value=0, interval={steps + 1}, offset={steps}) "
+                            f"connected to each Var; then run RunSteps(N * {steps + 1})"),
+            "script": ("python netx_exports/run_with_stock_lava.py FILE POINTS.npy|csv --out U.npy "
+                       "(lava-nc, lava-dl, numpy and h5py only)")}
 
     def lava_resets(self, net, qnet, copies, interval):
         """Every state back to the network's rest state (``fixed_point.rest_states``) at the end

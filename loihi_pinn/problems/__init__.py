@@ -20,6 +20,7 @@ from loihi_pinn.errors import InputError
 
 from . import beltrami, burgers, diffusion_reaction, poisson, sin, wave
 from .base import GRID_POINTS, Condition, Problem, box_faces, gradient, numpy_reference, uniform
+from .domain import DOMAIN_FORM, box_problem, parse_domain
 
 _BUILDERS = {name: module.build for name, module in {
     "sin": sin, "poisson": poisson, "diffusion_reaction": diffusion_reaction,
@@ -40,20 +41,27 @@ def get_problem(name: str) -> Problem:
                      f"or give your own as {SPEC_FORM}")
 
 
-def _from_spec(spec: str) -> Problem:
+def import_attribute(spec: str, what: str = "problem", form: str = SPEC_FORM):
+    """The object named by ``"module:attribute"`` (module importable from the current directory or
+    ``PYTHONPATH``); ``what`` and ``form`` word the errors."""
     module_name, _, attribute = spec.partition(":")
     try:
         target = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
         if err.name is None or not module_name.startswith(err.name):
             raise                                  # the module itself imports something missing
-        raise InputError(f"problem {spec!r}: no module named {module_name!r}; run from the folder holding "
+        raise InputError(f"{what} {spec!r}: no module named {module_name!r}; run from the folder holding "
                          f"{module_name.replace('.', '/')}.py or add that folder to PYTHONPATH") from None
     for part in attribute.split("."):
         if not hasattr(target, part):
-            raise InputError(f"problem {spec!r}: module {module_name!r} has no {attribute!r}; "
-                             f"the spec form is {SPEC_FORM}")
+            raise InputError(f"{what} {spec!r}: module {module_name!r} has no {attribute!r}; "
+                             f"the spec form is {form}")
         target = getattr(target, part)
+    return target
+
+
+def _from_spec(spec: str) -> Problem:
+    target = import_attribute(spec)
     problem = target() if callable(target) and not isinstance(target, Problem) else target
     if not isinstance(problem, Problem):
         raise InputError(f"problem {spec!r} gives a {type(problem).__name__}, not a loihi_pinn Problem; "
@@ -81,9 +89,12 @@ def problem_from_metadata(metadata: dict, lower, upper, d_out: int) -> Problem:
     name = metadata.get("problem", "unnamed")
     spec = metadata.get("problem_spec", name)
     try:
+        if metadata.get("box_only"):
+            raise InputError("the network came with a box only (--domain); pass --reference to compare")
         problem = get_problem(spec)
     except InputError as err:
-        why = str(err) if ":" in spec else f"{spec!r} is no shipped problem and the file records no module:attribute"
+        why = str(err) if ":" in spec or metadata.get("box_only") else \
+            f"{spec!r} is no shipped problem and the file records no module:attribute"
         return Problem(name=name, equation="(problem not available here)", reference_method=f"none here: {why}",
                        input_names=tuple(metadata.get("input_names") or (f"x{i + 1}" for i in range(len(lower)))),
                        output_names=tuple(metadata.get("output_names") or
@@ -98,5 +109,5 @@ def problem_from_metadata(metadata: dict, lower, upper, d_out: int) -> Problem:
     return problem
 
 
-__all__ = ["Condition", "GRID_POINTS", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces", "get_problem", "gradient",
-           "numpy_reference", "problem_from_metadata", "problem_metadata", "uniform"]
+__all__ = ["Condition", "DOMAIN_FORM", "GRID_POINTS", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces", "box_problem", "get_problem", "gradient",
+           "numpy_reference", "parse_domain", "problem_from_metadata", "problem_metadata", "uniform"]
