@@ -247,7 +247,11 @@ class SigmaDelta(NeuronModel):
             "many_points": (f"one point every {steps + 1} steps: after the idle step {steps + 1}, set "
                             f"{', '.join(LAVA_STATE)} of every hidden layer's neuron and sigma of the readout to 0 "
                             f"with lava.proc.io.reset.Reset(reset_value=0, interval={steps + 1}, offset={steps}) "
-                            f"connected to each Var; then run RunSteps(N * {steps + 1})"),
+                            f"connected to each Var; then run RunSteps(N * {steps + 1}). Zero gives the same outputs "
+                            f"as loihi-pinn's resets to the rest state (the states after {steps} steps of zero input: "
+                            f"every layer settles before a point's change reaches it), but each point then resends "
+                            f"the bias-driven messages; the card's loihi_errors count from rest"),
+            "stream": "see the card's stream section (points one after another, reset to rest every reset_every)",
             "script": ("python netx_exports/run_with_stock_lava.py FILE POINTS.npy|csv --out U.npy "
                        "(lava-nc, lava-dl, numpy and h5py only)")}
 
