@@ -49,23 +49,34 @@ FIRST_RELEASE = {"poisson": (2.29e-2, 1.66e6, 82), "diffusion_reaction": (4.17e-
 SEED000 = {"poisson": 4.7095e-2, "diffusion_reaction": 6.3267e-2, "wave": 6.53e-2, "burgers": 6.98e-2,
            "beltrami": 4.33e-2}
 
-FINDINGS = """What the table says (measured 2026-11-24; the scratch experiments named here are not in the script):
+FINDINGS = """What the tables say (measured 2026-11-24; runs named "scratch" are not in the script):
 
-- **Cost.** A ReLU student needs no pieces: about 60x fewer synaptic ops than the first release, 1.33-1.64x
-  the ANN's MACs on the 3- and 4-layer networks. The float SNN (each hidden layer sends once) costs 0.45x MACs; the
-  fixed-point run costs 3x (3 hidden layers) to 5x (Burgers, 6) that, because before a point reaches layer l its
-  neurons already fire on their biases, and each layer sends again at every step until its input settles. That
-  transient is what puts Burgers (2.3x) over 2x.
-- **Error.** On the best weight_max the fixed point adds about as much as the student's fit (poisson 3.5e-3 ->
-  4.2e-3, diffusion_reaction 1.1e-3 -> 2.0e-3, burgers 3.7e-3 -> 7.2e-3): graded messages carry 18 bits, so
-  hidden weights get 5-7 and the readout 5-7. Raising weight_max buys hidden weight bits only with earlier layers'
-  message bits: `state_scales` keeps the last hidden layer at its 24-bit limit and lowers each earlier layer by
-  log2(weight_max / largest weight), so the loss compounds layer after layer (burgers at 254: message bits
-  [3, 6, 9, 12, 15, 18],
-  rel L2 1.0). weight_max 15 or 31 is best or within 1% of it (beltrami: 63) on every PDE.
-- **Readout bits (scratch run, patched `state_scales`).** Lowering the hidden layers' scales by 2^k leaves hidden
-  weights as they are and gives the readout k more bits: poisson 4.20e-3 (k = 0) -> 3.70e-3 (k = 1-2),
-  diffusion_reaction 1.97e-3 -> 1.49e-3, burgers 7.20e-3 -> 7.18e-3 (its limit is the hidden weights)."""
+- **Cost, one point at a time.** A ReLU student needs no pieces, and each inference starts from the network's
+  zero-input rest state (`fixed_point.rest_states`; the Lava graph resets to it): a layer sends once, and only
+  the neurons whose value the point changes. That is 0.52-0.56x the ANN's MACs on the PINN-sized students, and 1.7x
+  for Burgers, whose student is wider than its PINN. Starting from zero state (the first version of this table)
+  cost 1.33-2.3x, because every layer first fired on its biases and then again as the input arrived. Both
+  starts give the same outputs bit for bit: each layer settles to rest before a point's change reaches it.
+- **Streams.** Taking the grid in serpentine order, a point a step, saves 12-26% more (poisson 0.52x -> 0.45x),
+  and refining the grid lowers it only slightly (0.450x -> 0.445x -> 0.439x at 1x, 2x and 4x per axis, M = 100).
+  The reason: with delta threshold 0 (exact ReLU) every neuron whose value changes sends, and almost every active
+  ReLU neuron's value changes from one grid point to the next, however close. The bound on M is Lava's
+  `SigmaDelta`: it sends `delta >> 6` and keeps the whole delta as sent, so each message loses up to one message
+  unit, always downwards. The drift against one point at a time grows linearly along a segment, about 1e-4 rel L2
+  a point on Poisson whatever the grid spacing, which limits M to 10-20. A threshold makes it worse on fine
+  grids: at delta threshold 1e-3 of the activation range, Poisson's drift at M = 10 went from 1.9e-3 to 4.7e-3 on
+  the 2x finer grid (scratch), so ReLU networks now convert with threshold 0.
+- **Error.** Fixed point adds little to the student's own error at the best weight_max (poisson 3.47e-3 ->
+  3.65e-3; burgers 2.24e-3 -> 3.46e-3). The readout now takes up to 2 message bits from the hidden layers when
+  its own 24-bit state is what limits its weights (poisson 4.2e-3 -> 3.7e-3, diffusion_reaction 2.0e-3 -> 1.5e-3).
+  Raising weight_max buys hidden weight bits only with earlier layers' message bits, so the loss compounds layer
+  after layer (burgers at 63: message bits [9, 11, 13, 14, 14, 16], 8.4e-2). In the first version of this table,
+  weight_max 127 and 254 lost accuracy on every PDE (burgers 0.33 and 1.0), so they are no longer measured.
+  weight_max 15 is best everywhere.
+- **What still misses.** The student's fit. Burgers' 6 x 40 student stopped at 3.7e-3 (fixed point 7.0e-3); at
+  6 x 64 it reaches 2.2e-3 (3.5e-3), at 2.5x the PINN's MACs. Widening diffusion_reaction's student did not help
+  (3 x 160: 1.17e-3, against 1.13e-3 at 3 x 100; scratch, `runs/diffusion_reaction_relu_w160`): its distillation
+  error is not a capacity limit."""
 
 
 def measure(problem: str) -> dict:
@@ -266,7 +277,7 @@ def plot_streams(rows: list[dict]) -> None:
         for i, refine in enumerate(sorted({e["refine"] for e in r["stream"]})):
             es = sorted((e for e in r["stream"] if e["refine"] == refine), key=lambda e: e["reset_every"])
             m = [e["reset_every"] for e in es]
-            label = f"grid refined {refine}x ({es[0]['points']} points)"
+            label = f"grid refined {refine}x per axis"
             top.semilogx(m, [e["synops_per_point"] / r["ann_macs"] for e in es], "o-", color=f"C{i}", label=label)
             bottom.loglog(m, [e["rel_l2"] for e in es], "o-", color=f"C{i}", label=label)
             card = [e for e in es if e["card"]]
