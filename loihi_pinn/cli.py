@@ -192,7 +192,7 @@ def _cmd_evaluate(args) -> None:
             raise InputError("--plot and --smooth are for checkpoints and .snn files; a .net runs its fixed point")
         _cmd_run(argparse.Namespace(file=args.model, backend="emulator", copies=1, quiet=True, seed=0, points=None,
                                     points_file=args.points, reference=args.reference, out=args.out,
-                                    force=args.force))
+                                    force=args.force, stream=False, reset_every=None, hold=None))
     elif path.is_file() and path.name not in (WEIGHTS, METADATA):
         _evaluate_snn(args)
     else:
