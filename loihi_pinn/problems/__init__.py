@@ -19,7 +19,7 @@ from dataclasses import replace
 from loihi_pinn.errors import InputError
 
 from . import beltrami, burgers, diffusion_reaction, poisson, sin, wave
-from .base import GRID_POINTS, Condition, Problem, box_faces, gradient, numpy_reference, uniform
+from .base import GRID_POINTS, Condition, GridCondition, Problem, box_faces, gradient, grid_axes, numpy_reference, uniform
 
 _BUILDERS = {name: module.build for name, module in {
     "sin": sin, "poisson": poisson, "diffusion_reaction": diffusion_reaction,
@@ -98,5 +98,5 @@ def problem_from_metadata(metadata: dict, lower, upper, d_out: int) -> Problem:
     return problem
 
 
-__all__ = ["Condition", "GRID_POINTS", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces", "get_problem", "gradient",
+__all__ = ["Condition", "GRID_POINTS", "GridCondition", "grid_axes", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces", "get_problem", "gradient",
            "numpy_reference", "problem_from_metadata", "problem_metadata", "uniform"]
