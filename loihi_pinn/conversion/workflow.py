@@ -8,7 +8,7 @@ import numpy as np
 from loihi_pinn.evaluation import predict_model
 from loihi_pinn.problems import problem_metadata
 from loihi_pinn.training import Checkpoint, load_checkpoint
-from loihi_pinn.training.checkpoint import weights_sha256
+from loihi_pinn.training.checkpoint import SHIPPED_DIR, weights_sha256
 
 from .calibrate import calibrate
 from .convert import convert
@@ -39,7 +39,8 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     problem = ckpt.find_problem()
     points = calibration_points(problem, n_calibration, seed)
-    source = ckpt.path.name if ckpt.path.parent.name == "checkpoints" else str(ckpt.path)
+    shipped = ckpt.path.resolve().is_relative_to(SHIPPED_DIR)          # recorded by name: no machine's path
+    source = str(ckpt.path.resolve().relative_to(SHIPPED_DIR)) if shipped else str(ckpt.path)
     meta = {**problem_metadata(problem), "source_checkpoint": source,
             "source_sha256": weights_sha256(ckpt.path),
             "calibration_points": n_calibration, "calibration_iterations": iterations, "seed": seed}

@@ -93,7 +93,7 @@ def train_separable(problem: Problem, model: SPINN, config: TrainConfig, *, prog
     dtype = next(model.parameters()).dtype
     draw = lambda: [[c.to(dtype) for c in cond.sample(gen)] for cond in problem.grid_conditions]  # noqa: E731
     result = TrainResult(config)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     bar = tqdm(total=config.adam_steps + config.lbfgs_steps, desc=f"train {problem.name} (SPINN)",
                disable=not progress, unit="step", mininterval=1.0)
     draws = []
@@ -110,7 +110,7 @@ def train_separable(problem: Problem, model: SPINN, config: TrainConfig, *, prog
         lbfgs_polish(model, lambda: grid_loss(problem, model, fixed), steps=config.lbfgs_steps,
                      first_step=config.adam_steps, history=result.history, bar=bar, log_every=log_every)
     bar.close()
-    result.seconds = time.perf_counter() - start
+    result.seconds, result.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     return result
 
 
