@@ -11,7 +11,7 @@ the fixed-point emulator, written to ``netx_exports/NAME_spinn/`` (one file per 
 spinn.json); the whole evaluation grid run on the Lava simulator (n_1 + ... + n_d inferences) and
 compared with the emulator bit for bit. The PINN-SNN beside it is the shipped export
 ``netx_exports/NAME.net`` (its card's per-point figures times the grid's points). Writes
-results/spinn_deploy.json, the spinn-deploy section of RESULTS.md and the separable block of
+results/spinn_deploy.json, figures/spinn_NAME.png, the spinn-deploy section of RESULTS.md and the separable block of
 netx_exports/README.md.
 """
 from __future__ import annotations
@@ -21,11 +21,12 @@ import re
 import time
 
 import numpy as np
-from common import HERE, load_json, machine, save_json, write_section
+from common import FIGURES_DIR, HERE, load_json, machine, save_json, write_section
 
 from loihi_pinn.conversion.separable import convert_separable, grid_axes, save_separable_snn
 from loihi_pinn.export import read_model_card
 from loihi_pinn.export.separable import export_separable
+from loihi_pinn.plotting import plot_solutions
 from loihi_pinn.problems import get_problem
 from loihi_pinn.runtime.separable import SeparableRunner
 from loihi_pinn.training.separable import load_separable
@@ -50,6 +51,11 @@ def measure(name: str) -> dict:
     lava = SeparableRunner(out, "lava-sim")
     start = time.perf_counter()
     on_lava = lava.predict_grid(coords)
+    lava_seconds = time.perf_counter() - start
+    fields = {"reference": problem.reference(problem.evaluation_points()), "SPINN": report["ann_outputs"],
+              "SNN on Lava (fixed point)": on_lava.reshape(-1, problem.d_out)}
+    plot_solutions(problem, fields, FIGURES_DIR / f"spinn_{name}.png",
+                   title=f"{name}: separable PINN and its spiking axis networks")
     pinn = read_model_card(ROOT / "netx_exports" / f"{name}.net")["loihi_errors"]
     n = report["points"]
     return {"parameters": model.n_parameters, "rank": model.rank, "training": meta["training"],
@@ -57,7 +63,7 @@ def measure(name: str) -> dict:
             "float_snn_per_output": report.get("rel_l2_per_output"), "spike_rate": report["spike_rate"],
             "convert_seconds": convert_seconds, "loihi": loihi,
             "lava_equals_emulator": bool(np.array_equal(on_lava, emulated)),
-            "lava_seconds": time.perf_counter() - start, "lava_stats": lava.stats.to_dict(),
+            "lava_seconds": lava_seconds, "lava_stats": lava.stats.to_dict(),
             "pinn_snn": {"points": n, "inferences": n, "time_steps": pinn["steps_per_point"] * n,
                          "messages": pinn["messages_per_point"] * n, "synops": pinn["synops_per_point"] * n,
                          "rel_l2_fixed_point": pinn.get("rel_l2_fixed_point_calibrated", pinn["rel_l2_fixed_point"])}}

@@ -60,7 +60,8 @@ def activity_totals(stats) -> dict:
 def separable_report(nets: list[SpikingNetwork], model, problem) -> dict:
     """Errors and cost of the spiking axis networks ``nets`` on the problem's evaluation grid:
     SNN (and the SPINN ``model``) against the reference, the SNN against the SPINN, activity
-    totals and the host's multiply-accumulates for the product."""
+    totals and the host's multiply-accumulates for the product; ``outputs`` and ``ann_outputs``
+    hold the SNN's and the SPINN's values on the grid ``(N, d_out)``."""
     coords = grid_axes(problem)
     runs = [emulate(net, c) for net, c in zip(nets, coords)]
     snn = combine_features([r[0] for r in runs], model.d_out, model.rank)
@@ -76,7 +77,7 @@ def separable_report(nets: list[SpikingNetwork], model, problem) -> dict:
                                            for i, n in enumerate(problem.output_names)}
     report.update(activity_totals([r[1] for r in runs]),
                   host_macs=combine_macs(problem.grid_shape, model.d_out, model.rank))
-    report["outputs"] = snn
+    report["outputs"], report["ann_outputs"] = snn, ann
     return report
 
 
@@ -91,7 +92,7 @@ def convert_separable(checkpoint, neuron: str, timesteps: int, calibration: str 
         net, _ = convert_checkpoint(str(folder / name), neuron, timesteps, calibration, progress=progress, **options)
         nets.append(net)
     report = separable_report(nets, model, problem)
-    summary = {k: v for k, v in report.items() if k != "outputs"}
+    summary = {k: v for k, v in report.items() if not k.endswith("outputs")}
     for net in nets:
         net.metadata["separable"] = {"spinn": net.metadata["source_checkpoint"].rsplit("/", 1)[0], "rank": model.rank, "d_out": model.d_out,
                                      "errors_of_the_product": summary}
@@ -103,7 +104,7 @@ def save_separable_snn(folder, nets: list[SpikingNetwork], meta: dict, report: d
     folder = Path(folder)
     names = [f"axis_{n}.snn" for n in meta["input_names"]]
     card = {"format": FORMAT, **{k: meta[k] for k in ("problem", "input_names", "output_names", "rank", "d_out")},
-            "axes": names, "combine": meta["combine"], "errors": {k: v for k, v in report.items() if k != "outputs"}}
+            "axes": names, "combine": meta["combine"], "errors": {k: v for k, v in report.items() if not k.endswith("outputs")}}
     if "problem_spec" in meta:
         card["problem_spec"] = meta["problem_spec"]
     with replacing(folder) as tmp:
