@@ -130,12 +130,6 @@ def save_separable(folder, model: SPINN, problem: Problem, **extra) -> Path:
     return folder
 
 
-def is_separable(path) -> bool:
-    """Whether ``path`` (or the shipped name) is a SPINN checkpoint folder."""
-    path = Path(path)
-    return (path / MANIFEST).is_file() or (not path.exists() and (SHIPPED_DIR / str(path) / MANIFEST).is_file())
-
-
 def load_separable(path) -> tuple[SPINN, dict, Path]:
     """(model in eval mode, ``spinn.json`` metadata, folder) of a SPINN checkpoint folder or shipped name."""
     folder = Path(path)
