@@ -18,7 +18,7 @@ import torch
 from loihi_pinn.evaluation import relative_l2
 from loihi_pinn.io import replacing
 from loihi_pinn.models import combine
-from loihi_pinn.problems import get_problem
+from loihi_pinn.problems import problem_from_metadata
 from loihi_pinn.training.separable import load_separable
 
 from .emulator import emulate
@@ -86,7 +86,7 @@ def convert_separable(checkpoint, neuron: str, timesteps: int, calibration: str 
     """Convert every axis network of a SPINN checkpoint (folder or shipped name) with
     ``convert_checkpoint`` (same ``options``); returns the axis networks and ``separable_report``."""
     model, meta, folder = load_separable(checkpoint)
-    problem = get_problem(meta.get("problem_spec", meta["problem"]))
+    problem = problem_from_metadata(meta, model.lower.tolist(), model.upper.tolist(), model.d_out)
     nets = []
     for name in meta["axes"]:
         net, _ = convert_checkpoint(str(folder / name), neuron, timesteps, calibration, progress=progress, **options)
