@@ -112,8 +112,11 @@ def _train_separable(problem, args) -> None:
     from loihi_pinn.training import TrainConfig
     from loihi_pinn.training.separable import fit_separable, separable_defaults
 
-    if args.activation != "tanh" or args.init_from:
-        raise InputError("--model spinn trains tanh axis networks; drop --activation and --init-from")
+    if args.activation == "relu" or args.init_from:
+        return _distill_separable(problem, args)
+    if args.activation != "tanh":
+        raise InputError("--model spinn trains tanh axis networks, or ReLU students of them (--activation relu "
+                         "--init-from SPINN)")
     defaults = separable_defaults(problem)
     config = TrainConfig(
         adam_steps=args.steps if args.steps is not None else defaults.adam_steps,
@@ -127,6 +130,25 @@ def _train_separable(problem, args) -> None:
     _print_fit(problem, f"{problem.name} (SPINN)", report,
                f"final loss {result.final_losses['total']:.3e}, {result.seconds:.0f} s")
     print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
+
+
+def _distill_separable(problem, args) -> None:
+    """ReLU axis networks distilled from a trained tanh SPINN (sigma-delta runs them exactly)."""
+    from loihi_pinn.io import check_output
+    from loihi_pinn.training.separable import distill_separable, load_separable
+    from loihi_pinn.training.student import StudentConfig
+
+    if args.activation != "relu" or not args.init_from:
+        raise InputError("a separable ReLU student needs --activation relu and --init-from (the tanh SPINN)")
+    teacher = load_separable(args.init_from)[1]["problem"]
+    if teacher != problem.name:
+        raise InputError(f"--init-from {args.init_from} is a {teacher} SPINN, not {problem.name}")
+    config = StudentConfig(**{k: v for k, v in dict(steps=args.steps, lr=args.lr, lbfgs_steps=args.lbfgs_steps).items()
+                              if v is not None}, seed=args.seed)
+    out = check_output(args.out or f"runs/{problem.name}_spinn_relu", force=args.force, folder=True)
+    command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    folder, report = distill_separable(args.init_from, config, out, command=command, progress=not args.quiet)
+    _print_fit(problem, f"{problem.name} (SPINN, ReLU student)", report, f"saved to {folder}")
 
 
 def _print_fit(problem, label: str, report: dict, details: str) -> None:
