@@ -200,3 +200,27 @@ def test_shipped_exports_meet_the_issue_targets(name, target):
     error = relative_l2(fixed, problem.reference(problem.evaluation_points()))
     assert error == pytest.approx(card["loihi_errors"]["rel_l2_fixed_point"], rel=1e-9)
     assert card["float_snn"]["rel_l2"] <= target and error <= 1.5 * target
+
+
+@pytest.mark.slow
+def test_relu_student_of_a_spinn_records_its_teacher_and_fits_the_product(tmp_path):
+    from loihi_pinn.training.separable import fit_product
+    from loihi_pinn.training.student import StudentConfig
+    from loihi_pinn.training.separable import distill_separable
+
+    teacher, _, _ = fit_separable("burgers", TrainConfig(adam_steps=30, lr=1e-2), tmp_path / "t", rank=2,
+                                  hidden_layers=1, width=6, progress=False)
+    config = StudentConfig(steps=40, batch=256)
+    folder, report = distill_separable(teacher, config, tmp_path / "s", progress=False)
+    student, meta, _ = load_separable(folder)
+    assert all(m.architecture["activation"] == "relu" for m in student.axes)
+    assert set(meta["student"]["teacher"]["weights_sha256"]) == {"axis_x", "axis_t"}
+    assert meta["errors"]["rel_l2"] == pytest.approx(report["rel_l2"]) and meta["student"]["product_loss"] > 0
+    tanh = load_separable(teacher)[0]
+    before = fit_product(student, tanh, get_problem("burgers"), StudentConfig(steps=1), progress=False)[0]["total"]
+    after = fit_product(student, tanh, get_problem("burgers"), StudentConfig(steps=60), progress=False)[-1]["total"]
+    assert after < before
+    assert main(["train", "burgers", "--model", "spinn", "--activation", "relu", "--init-from", str(teacher),
+                 "--steps", "2", "--out", str(tmp_path / "c")]) == 0
+    assert main(["train", "beltrami", "--model", "spinn", "--activation", "relu", "--init-from", str(teacher),
+                 "--out", str(tmp_path / "d")]) == 2
