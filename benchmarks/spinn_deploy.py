@@ -75,7 +75,8 @@ def tables(data: dict) -> str:
              "Seed 000's Table 2 gives the calibrated SNN's L2 and relative L2 error (no ANN column); ours are "
              "relative L2 on the evaluation grid: the tanh SPINN, its ReLU student (the deployed ANN), the float "
              "SNN (sigma-delta, exact for ReLU) and the Loihi fixed point (hidden weights up to 15), products on "
-             "the host. Spike rate: non-zero neuron outputs over all axis inferences (seed 000's definition).", "",
+             "the host. Spike rate: non-zero neuron outputs over all axis inferences and T = 8 steps (seed 000's "
+             "definition; sigma-delta settles in one step, so T divides it).", "",
              "| problem | paper params | paper spike rate | paper SNN L2 / rel L2 | params | rank | spike rate | "
              "SPINN (tanh) | ReLU student | float SNN | fixed point | Lava == emulator |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
