@@ -107,6 +107,11 @@ def test_training_lowers_the_grid_loss_and_the_checkpoint_round_trips(tmp_path):
     assert np.isfinite(report["rel_l2"]) and (folder / "loss.png").stat().st_size > 1000
 
 
+def test_a_spinn_folder_given_where_a_pinn_goes_says_what_it_is(capsys):
+    assert main(["convert", "burgers_spinn", "--out", "unused.snn"]) == 2
+    assert "is a separable PINN (spinn.json): load it with loihi_pinn.training.separable" in capsys.readouterr().err
+
+
 def test_problem_without_grid_conditions_is_refused_with_the_fix():
     problem = get_problem("poisson")
     with pytest.raises(InputError, match="defines no grid_conditions.*--model pinn"):
