@@ -81,6 +81,11 @@ def separable_report(nets: list[SpikingNetwork], model, problem) -> dict:
     return report
 
 
+def _summary(report: dict) -> dict:
+    """A ``separable_report`` without its arrays (JSON-ready)."""
+    return {k: v for k, v in report.items() if not k.endswith("outputs")}
+
+
 def convert_separable(checkpoint, neuron: str, timesteps: int, calibration: str = "advanced", *,
                       progress: bool = True, **options) -> tuple[list[SpikingNetwork], dict]:
     """Convert every axis network of a SPINN checkpoint (folder or shipped name) with
@@ -92,9 +97,10 @@ def convert_separable(checkpoint, neuron: str, timesteps: int, calibration: str 
         net, _ = convert_checkpoint(str(folder / name), neuron, timesteps, calibration, progress=progress, **options)
         nets.append(net)
     report = separable_report(nets, model, problem)
-    summary = {k: v for k, v in report.items() if not k.endswith("outputs")}
+    summary = _summary(report)
     for net in nets:
-        net.metadata["separable"] = {"spinn": net.metadata["source_checkpoint"].rsplit("/", 1)[0], "rank": model.rank, "d_out": model.d_out,
+        spinn = str(Path(net.metadata["source_checkpoint"]).parent)
+        net.metadata["separable"] = {"spinn": spinn, "rank": model.rank, "d_out": model.d_out,
                                      "errors_of_the_product": summary}
     return nets, report
 
@@ -104,7 +110,7 @@ def save_separable_snn(folder, nets: list[SpikingNetwork], meta: dict, report: d
     folder = Path(folder)
     names = [f"axis_{n}.snn" for n in meta["input_names"]]
     card = {"format": FORMAT, **{k: meta[k] for k in ("problem", "input_names", "output_names", "rank", "d_out")},
-            "axes": names, "combine": meta["combine"], "errors": {k: v for k, v in report.items() if not k.endswith("outputs")}}
+            "axes": names, "combine": meta["combine"], "errors": _summary(report)}
     if "problem_spec" in meta:
         card["problem_spec"] = meta["problem_spec"]
     with replacing(folder) as tmp:

@@ -198,7 +198,8 @@ def box_faces(lower, upper, axes) -> Callable[[int, torch.Generator], torch.Tens
     return sample
 
 
-def grid_axes(lower, upper, sizes, dtype: torch.dtype = torch.float64) -> Callable[[torch.Generator], list[torch.Tensor]]:
+def grid_axes(lower, upper, sizes,
+              dtype: torch.dtype = torch.float64) -> Callable[[torch.Generator], list[torch.Tensor]]:
     """Sampler of a random tensor grid: ``sizes[a]`` uniform coordinates in ``[lower_a, upper_a]``
     per axis (an axis with lower = upper is that one value), each a 1-D tensor of ``dtype``."""
 

@@ -126,7 +126,8 @@ def save_separable(folder, model: SPINN, problem: Problem, **extra) -> Path:
         tmp.mkdir()
         for a, (name, axis) in enumerate(zip(problem.input_names, model.axes)):
             save_checkpoint(tmp / axes[a], axis, f"{problem.name}.{name}-axis",
-                            separable={"axis": a, "input": name, "rank": model.rank, "outputs": list(problem.output_names)})
+                            separable={"axis": a, "input": name, "rank": model.rank,
+                                       "outputs": list(problem.output_names)})
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return folder
 
