@@ -109,7 +109,7 @@ def main() -> None:
                      f"{r['fixed_point']:.2e} | {r['lava']:.2e} | {'yes' if r['lava_equals_emulator'] else 'NO'} | "
                      f"{r['steps']} | {r['synops']:.0f} ({r['synops'] / r['ann_macs']:.0f}x) |")
     lines += ["", f"Measured {data['machine']} with `.venv/bin/python benchmarks/own_model.py`."]
-    write_section("own-model", "## 7. A user's own PINN from the command line (issue 13)\n\n" + "\n".join(lines))
+    write_section("own-model", "## 8. A user's own PINN from the command line (issue 13)\n\n" + "\n".join(lines))
     print("\n".join(lines))
 
 

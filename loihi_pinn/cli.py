@@ -100,6 +100,10 @@ def _cmd_train(args) -> None:
     problem = get_problem(args.problem)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.model == "spinn":
+        return _train_separable(problem, args)
+    if args.rank is not None:
+        raise InputError("--rank is for --model spinn (features per output of a separable PINN)")
     if args.activation != "tanh":
         return _train_quantized(problem, args)
     if args.init_from:
@@ -115,6 +119,51 @@ def _cmd_train(args) -> None:
     folder, report, result = fit(problem, config, out, net=model.net, command=command, progress=not args.quiet)
     _print_fit(problem, problem.name, report, f"final loss {result.final_losses['total']:.3e}, {result.seconds:.0f} s")
     print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
+
+
+def _train_separable(problem, args) -> None:
+    """A separable PINN (one tanh network per input) trained on factorized grids."""
+    from loihi_pinn.io import check_output
+    from loihi_pinn.training import TrainConfig
+    from loihi_pinn.training.separable import fit_separable, separable_defaults
+
+    if args.activation == "relu" or args.init_from:
+        return _distill_separable(problem, args)
+    if args.activation != "tanh":
+        raise InputError("--model spinn trains tanh axis networks, or ReLU students of them (--activation relu "
+                         "--init-from SPINN)")
+    defaults = separable_defaults(problem)
+    config = TrainConfig(
+        adam_steps=args.steps if args.steps is not None else defaults.adam_steps,
+        lbfgs_steps=args.lbfgs_steps if args.lbfgs_steps is not None else defaults.lbfgs_steps,
+        lr=args.lr if args.lr is not None else defaults.lr, seed=args.seed, dtype=args.dtype or "float32",
+        resample_every=defaults.resample_every)
+    out = check_output(args.out or f"runs/{problem.name}_spinn", force=args.force, folder=True)
+    command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    folder, report, result = fit_separable(problem, config, out, rank=args.rank, hidden_layers=args.hidden_layers,
+                                           width=args.width, command=command, progress=not args.quiet)
+    _print_fit(problem, f"{problem.name} (SPINN)", report,
+               f"final loss {result.final_losses['total']:.3e}, {result.seconds:.0f} s")
+    print(f"checkpoint: {folder}  (loss plot: {folder / 'loss.png'})")
+
+
+def _distill_separable(problem, args) -> None:
+    """ReLU axis networks distilled from a trained tanh SPINN (sigma-delta runs them exactly)."""
+    from loihi_pinn.io import check_output
+    from loihi_pinn.training.separable import distill_separable, load_separable
+    from loihi_pinn.training.student import StudentConfig
+
+    if args.activation != "relu" or not args.init_from:
+        raise InputError("a separable ReLU student needs --activation relu and --init-from (the tanh SPINN)")
+    teacher = load_separable(args.init_from)[1]["problem"]
+    if teacher != problem.name:
+        raise InputError(f"--init-from {args.init_from} is a {teacher} SPINN, not {problem.name}")
+    config = StudentConfig(**{k: v for k, v in dict(steps=args.steps, lr=args.lr, lbfgs_steps=args.lbfgs_steps).items()
+                              if v is not None}, seed=args.seed)
+    out = check_output(args.out or f"runs/{problem.name}_spinn_relu", force=args.force, folder=True)
+    command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    folder, report = distill_separable(args.init_from, config, out, command=command, progress=not args.quiet)
+    _print_fit(problem, f"{problem.name} (SPINN, ReLU student)", report, f"saved to {folder}")
 
 
 def _print_fit(problem, label: str, report: dict, details: str) -> None:
@@ -653,8 +702,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=["float32", "float64"], help="training precision (default: the problem's)")
     p.add_argument("--hidden-layers", type=_whole(1), help="tanh network: hidden layers (default: the problem's)")
     p.add_argument("--width", type=_whole(1), help="tanh network: units per hidden layer (default: the problem's)")
-    p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM)")
+    p.add_argument("--out", help="checkpoint folder (default runs/PROBLEM, runs/PROBLEM_spinn for --model spinn)")
     p.add_argument("--force", action="store_true", help="replace an existing checkpoint folder")
+    p.add_argument("--model", choices=["pinn", "spinn"], default="pinn",
+                   help="spinn: separable PINN, one tanh network per input, trained on factorized grids")
+    p.add_argument("--rank", type=_whole(1), help="spinn: features per output of each axis network (default: the problem's)")
     p.add_argument("--activation", choices=["tanh", "qcfs", "slip", "bitserial", "relu"], default="tanh",
                    help="qcfs / slip: quantization-aware activations for low-latency conversion (seed 004); "
                         "bitserial: B-bit QCFS for error-free bit-serial conversion (seed 003); "

@@ -13,7 +13,7 @@ from loihi_pinn.models.imported import import_network
 from loihi_pinn.problems import box_problem, get_problem, parse_domain, problem_metadata
 from loihi_pinn.problems.base import warn_outside
 from loihi_pinn.training import Checkpoint, load_checkpoint
-from loihi_pinn.training.checkpoint import weights_sha256
+from loihi_pinn.training.checkpoint import SHIPPED_DIR, weights_sha256
 
 from .calibrate import calibrate
 from .convert import convert
@@ -40,7 +40,8 @@ def convert_checkpoint(checkpoint, neuron: str, timesteps: int, calibration: str
     errors) and its ``conversion_report`` on the problem's evaluation grid. ``settings``: those of
     ``convert_pinn``."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
-    source = ckpt.path.name if ckpt.path.parent.name == "checkpoints" else str(ckpt.path)
+    shipped = ckpt.path.resolve().is_relative_to(SHIPPED_DIR)          # recorded by name: no machine's path
+    source = str(ckpt.path.resolve().relative_to(SHIPPED_DIR)) if shipped else str(ckpt.path)
     meta = {"source_checkpoint": source, "source_sha256": weights_sha256(ckpt.path)}
     if "student" in ckpt.metadata:             # a distilled student: its teacher and distillation errors travel on
         meta["student"] = {k: v for k, v in ckpt.metadata["student"].items() if k != "config"}

@@ -1,5 +1,6 @@
 """Torch networks for PINNs."""
 from .mlp import ACTIVATIONS, PINN, Sine, build_mlp, describe_mlp, to_unit_box
 from .quantized import BitSerialQCFS, SlipReLU, qcfs
+from .separable import SPINN, GridField, combine
 
-__all__ = ["ACTIVATIONS", "PINN", "BitSerialQCFS", "Sine", "SlipReLU", "build_mlp", "describe_mlp", "qcfs", "to_unit_box"]
+__all__ = ["ACTIVATIONS", "GridField", "PINN", "SPINN", "combine", "BitSerialQCFS", "Sine", "SlipReLU", "build_mlp", "describe_mlp", "qcfs", "to_unit_box"]

@@ -19,7 +19,7 @@ from dataclasses import replace
 from loihi_pinn.errors import InputError
 
 from . import beltrami, burgers, diffusion_reaction, poisson, sin, wave
-from .base import GRID_POINTS, Condition, Problem, box_faces, gradient, numpy_reference, uniform
+from .base import GRID_POINTS, Condition, GridCondition, Problem, box_faces, gradient, grid_axes, numpy_reference, uniform
 from .domain import DOMAIN_FORM, box_problem, parse_domain
 
 _BUILDERS = {name: module.build for name, module in {
@@ -109,5 +109,6 @@ def problem_from_metadata(metadata: dict, lower, upper, d_out: int) -> Problem:
     return problem
 
 
-__all__ = ["Condition", "DOMAIN_FORM", "GRID_POINTS", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces", "box_problem", "get_problem", "gradient",
-           "numpy_reference", "parse_domain", "problem_from_metadata", "problem_metadata", "uniform"]
+__all__ = ["Condition", "DOMAIN_FORM", "GRID_POINTS", "GridCondition", "PROBLEM_NAMES", "Problem", "SPEC_FORM", "box_faces",
+           "box_problem", "get_problem", "gradient", "grid_axes", "numpy_reference", "parse_domain",
+           "problem_from_metadata", "problem_metadata", "uniform"]

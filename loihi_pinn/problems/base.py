@@ -39,6 +39,24 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class GridCondition:
+    """A loss term for separable networks, on a tensor grid: ``weight * mean(residual(field)**2)``.
+
+    ``sample(generator)`` draws one 1-D tensor of coordinates per input (a face or slice is an
+    axis of one or two fixed values); ``residual(field)`` takes a ``models.separable.GridField``
+    (``field.d(x=1)``: a partial derivative on the grid, ``(n_1, ..., n_d, d_out)``;
+    ``field.points()``: the grid's points ``(N, d_in)``) and returns values that are zero for
+    the exact solution. ``max_order``: the highest derivative along any axis it asks for.
+    """
+
+    name: str
+    sample: Callable[[torch.Generator], list[torch.Tensor]]
+    residual: Callable[[object], torch.Tensor]
+    weight: float = 1.0
+    max_order: int = 2
+
+
+@dataclass(frozen=True)
 class Problem:
     """A PDE on a box: what training needs (``conditions``) and what the later stages need
     (the box and the input and output names).
@@ -47,7 +65,8 @@ class Problem:
     ``(n, d_in)`` float64 points to the ``(n, d_out)`` reference solution; ``grid_shape`` gives
     the points per input of the fixed evaluation grid (default: about ``GRID_POINTS`` in all).
     ``spec`` is how ``get_problem`` found it (a shipped name or ``"module:attribute"``) and is
-    recorded in checkpoints, so later stages can find the reference again.
+    recorded in checkpoints, so later stages can find the reference again. ``grid_conditions``,
+    if given, are the same loss on tensor grids, for separable PINNs (``--model spinn``).
     """
 
     name: str
@@ -62,6 +81,7 @@ class Problem:
     grid_shape: tuple[int, ...] | None = None
     notes: str = ""
     spec: str | None = None
+    grid_conditions: tuple[GridCondition, ...] = ()
 
     def __post_init__(self):
         d = len(self.input_names)
@@ -174,6 +194,18 @@ def box_faces(lower, upper, axes) -> Callable[[int, torch.Generator], torch.Tens
             x[face == 2 * k, a] = lower[a]
             x[face == 2 * k + 1, a] = upper[a]
         return x
+
+    return sample
+
+
+def grid_axes(lower, upper, sizes,
+              dtype: torch.dtype = torch.float64) -> Callable[[torch.Generator], list[torch.Tensor]]:
+    """Sampler of a random tensor grid: ``sizes[a]`` uniform coordinates in ``[lower_a, upper_a]``
+    per axis (an axis with lower = upper is that one value), each a 1-D tensor of ``dtype``."""
+
+    def sample(gen: torch.Generator) -> list[torch.Tensor]:
+        return [lo + (hi - lo) * torch.rand(1 if lo == hi else n, generator=gen, dtype=dtype)
+                for lo, hi, n in zip(lower, upper, sizes)]
 
     return sample
 

@@ -7,7 +7,7 @@ the paper); prescribing p there fixes the additive constant the equations leave 
 """
 import torch
 
-from .base import Condition, Problem, box_faces, gradient, numpy_reference, uniform
+from .base import Condition, GridCondition, Problem, box_faces, gradient, grid_axes, numpy_reference, uniform
 
 LOWER, UPPER = (-1.0, -1.0, 0.0), (1.0, 1.0, 1.0)
 REYNOLDS = 1.0
@@ -36,6 +36,33 @@ def pde_residual(field, x):
     return torch.stack([mom_x, mom_y, continuity], dim=1)
 
 
+def grid_pde_residual(field):
+    """Momentum (x, y) and continuity residuals on a tensor grid (separable networks), ``(..., 3)``."""
+    out, dx, dy, dt = field.d(), field.d(x=1), field.d(y=1), field.d(t=1)
+    lap = field.d(x=2) + field.d(y=2)
+    u, v = out[..., :1], out[..., 1:2]
+    mom = dt[..., :2] + u * dx[..., :2] + v * dy[..., :2] + torch.cat([dx[..., 2:], dy[..., 2:]], -1) \
+        - lap[..., :2] / REYNOLDS
+    return torch.cat([mom, dx[..., :1] + dy[..., 1:2]], dim=-1)
+
+
+def grid_data_residual(field):
+    """Grid values minus the exact solution (initial and boundary data)."""
+    return field.d() - exact(field.points()).view(*field.shape, 3)
+
+
+def _grid_walls(axis: int, n: int = 32):
+    """Sampler of the two walls x_axis = -1, 1 by n x n random points of the other (x or y) and t."""
+    inner = grid_axes(LOWER, UPPER, (n, n, n))
+
+    def sample(gen: torch.Generator) -> list[torch.Tensor]:
+        coords = inner(gen)
+        coords[axis] = torch.tensor([LOWER[axis], UPPER[axis]], dtype=torch.float64)
+        return coords
+
+    return sample
+
+
 def build() -> Problem:
     t0 = (LOWER[0], LOWER[1], 0.0), (UPPER[0], UPPER[1], 0.0)
     data = lambda u, x: u(x) - exact(x)  # noqa: E731  (initial and boundary data)
@@ -49,4 +76,10 @@ def build() -> Problem:
         ),
         reference=numpy_reference(exact), reference_method="analytic (eq. 9)",
         grid_shape=(21, 21, 11),
+        grid_conditions=(
+            GridCondition("pde", grid_axes(LOWER, UPPER, (32, 32, 32)), grid_pde_residual),
+            GridCondition("initial", grid_axes(*t0, (64, 64, 1)), grid_data_residual, weight=10.0, max_order=0),
+            GridCondition("walls_x", _grid_walls(0), grid_data_residual, weight=10.0, max_order=0),
+            GridCondition("walls_y", _grid_walls(1), grid_data_residual, weight=10.0, max_order=0),
+        ),
     )

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from scipy.special import ive
 
-from .base import Condition, Problem, gradient, numpy_reference, uniform
+from .base import Condition, GridCondition, Problem, gradient, grid_axes, numpy_reference, uniform
 
 NU = 0.05
 LOWER, UPPER = (0.0, 0.0), (2 * math.pi, 4.0)
@@ -74,6 +74,27 @@ def periodic_residual(u, x):
     return torch.cat([value[:half] - value[half:], ux[:half] - ux[half:]], dim=1)
 
 
+def grid_pde_residual(field):
+    """The PDE residual on a tensor grid (separable networks), ``(n_x, n_t, 1)``."""
+    return field.d(t=1) + field.d() * field.d(x=1) - NU * field.d(x=2)
+
+
+def _grid_periodic(gen: torch.Generator) -> list[torch.Tensor]:
+    """The two seams x = 0 and x = 2 pi, by 256 times t in [0, 4]."""
+    return [torch.tensor([LOWER[0], UPPER[0]], dtype=torch.float64),
+            UPPER[1] * torch.rand(256, generator=gen, dtype=torch.float64)]
+
+
+def grid_periodic_residual(field):
+    """u and u_x equal at x = 0 and x = 2 pi, on the grid of ``_grid_periodic``."""
+    u, ux = field.d(), field.d(x=1)
+    return torch.cat([u[0] - u[1], ux[0] - ux[1]], dim=-1)
+
+
+def grid_initial_residual(field):
+    return field.d()[:, 0] - torch.sin(field.coords[0])[:, None]
+
+
 def build() -> Problem:
     t0 = (LOWER[0], 0.0), (UPPER[0], 0.0)
     return Problem(
@@ -87,5 +108,10 @@ def build() -> Problem:
         ),
         reference=numpy_reference(exact), reference_method="Cole-Hopf, Fourier-Bessel series",
         grid_shape=(256, 101),
+        grid_conditions=(
+            GridCondition("pde", grid_axes(LOWER, UPPER, (256, 128)), grid_pde_residual),
+            GridCondition("initial", grid_axes(*t0, (512, 1)), grid_initial_residual, weight=20.0, max_order=0),
+            GridCondition("periodic", _grid_periodic, grid_periodic_residual, weight=20.0, max_order=1),
+        ),
         notes=f"nu = {NU} (not given by the paper); standard sign (the paper prints u_t - u u_x): front at x = pi",
     )

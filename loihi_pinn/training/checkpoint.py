@@ -95,6 +95,10 @@ def load_checkpoint(name_or_path) -> Checkpoint:
     try:
         metadata = json.loads((folder / METADATA).read_text())
     except FileNotFoundError:
+        if (folder / "spinn.json").is_file():
+            raise InputError(f"{folder} is a separable PINN (spinn.json): load it with loihi_pinn.training.separable."
+                             f"load_separable and convert it with loihi_pinn.conversion.separable.convert_separable, "
+                             f"or give one of its axis folders") from None
         raise InputError(f"{folder} has no {METADATA}; it is not a loihi-pinn checkpoint") from None
     except json.JSONDecodeError as err:
         raise InputError(f"{folder / METADATA} is not valid JSON ({err}); the checkpoint is corrupted") from None

@@ -41,18 +41,21 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """Loss history (one entry per logged step: step, phase, total and per-condition losses)."""
+    """Loss history (one entry per logged step: step, phase, total and per-condition losses);
+    wall-clock ``seconds`` and this process's CPU seconds (all its threads; fair on a shared machine)."""
 
     config: TrainConfig
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     @property
     def final_losses(self) -> dict:
         return {k: v for k, v in self.history[-1].items() if k not in ("step", "phase")}
 
     def to_dict(self) -> dict:
-        return {"config": asdict(self.config), "seconds": self.seconds, "final_losses": self.final_losses}
+        return {"config": asdict(self.config), "seconds": self.seconds, "cpu_seconds": self.cpu_seconds,
+                "final_losses": self.final_losses}
 
 
 def sample_conditions(problem: Problem, generator: torch.Generator, dtype: torch.dtype,
@@ -106,7 +109,7 @@ def train(problem: Problem, model: torch.nn.Module, config: TrainConfig, *,
     gen = torch.Generator().manual_seed(config.seed)
     dtype = next(model.parameters()).dtype
     result = TrainResult(config)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
 
     bar = tqdm(total=config.adam_steps + config.lbfgs_steps, desc=f"train {problem.name}",
                disable=not progress, unit="step", mininterval=1.0)
@@ -125,7 +128,7 @@ def train(problem: Problem, model: torch.nn.Module, config: TrainConfig, *,
         lbfgs_polish(model, lambda: physics_loss(problem, model, points), steps=config.lbfgs_steps,
                      first_step=config.adam_steps, history=result.history, bar=bar, log_every=log_every)
     bar.close()
-    result.seconds = time.perf_counter() - start
+    result.seconds, result.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     return result
 
 
