@@ -48,7 +48,7 @@ class SeparableDefaults:
 
 SEPARABLE_DEFAULTS = {
     # seed 000: x and t networks of 3 x 40; rank 107 gives 2 x 7747 = 15,494 parameters (Table 1: 15,500)
-    "burgers": SeparableDefaults(3, 40, rank=107, adam_steps=1000, lbfgs_steps=12000),
+    "burgers": SeparableDefaults(3, 40, rank=107, adam_steps=1000, lbfgs_steps=20000),
     # seed 000: 2 x 50 networks; x, y, t, each 1 -> 50 -> 50 -> 3 x 50: 3 x 10,300 = 30,900 parameters
     "beltrami": SeparableDefaults(2, 50, rank=50, adam_steps=3000, lbfgs_steps=2500, lr=2e-3),
 }
