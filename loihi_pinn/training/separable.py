@@ -11,7 +11,6 @@ axes combine: u_k = sum_j prod_a f_a[k * rank + j].
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from loihi_pinn.problems import Problem, get_problem, grid_axes, problem_from_me
 
 from .checkpoint import SHIPPED_DIR, load_checkpoint, save_checkpoint, weights_sha256
 from .student import StudentConfig, distill_student
-from .trainer import TrainConfig, TrainResult, adam_descent, lbfgs_polish
+from .trainer import TrainConfig, TrainResult, adam_descent, run_schedule
 
 FORMAT, VERSION, MANIFEST = "loihi-pinn-spinn", 1, "spinn.json"
 
@@ -93,26 +92,9 @@ def train_separable(problem: Problem, model: SPINN, config: TrainConfig, *, prog
     gen = torch.Generator().manual_seed(config.seed)
     dtype = next(model.parameters()).dtype
     draw = lambda: [[c.to(dtype) for c in cond.sample(gen)] for cond in problem.grid_conditions]  # noqa: E731
-    result = TrainResult(config)
-    start, cpu = time.perf_counter(), time.process_time()
-    bar = tqdm(total=config.adam_steps + config.lbfgs_steps, desc=f"train {problem.name} (SPINN)",
-               disable=not progress, unit="step", mininterval=1.0)
-    draws = []
-
-    def loss_at(step):
-        if step % config.resample_every == 0:
-            draws[:] = draw()
-        return grid_loss(problem, model, draws)
-
-    adam_descent(model.parameters(), loss_at, steps=config.adam_steps, lr=config.lr,
-                 final_lr_ratio=config.final_lr_ratio, bar=bar, history=result.history, log_every=log_every)
-    if config.lbfgs_steps:
-        fixed = draw()
-        lbfgs_polish(model, lambda: grid_loss(problem, model, fixed), steps=config.lbfgs_steps,
-                     first_step=config.adam_steps, history=result.history, bar=bar, log_every=log_every)
-    bar.close()
-    result.seconds, result.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
-    return result
+    return run_schedule(model, config, label=f"{problem.name} (SPINN)", draw=draw,
+                        loss=lambda grids: grid_loss(problem, model, grids), lbfgs_draw=draw,
+                        progress=progress, log_every=log_every)
 
 
 def save_separable(folder, model: SPINN, problem: Problem, **extra) -> Path:

@@ -108,24 +108,34 @@ def train(problem: Problem, model: torch.nn.Module, config: TrainConfig, *,
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     dtype = next(model.parameters()).dtype
+    return run_schedule(model, config, label=problem.name,
+                        draw=lambda: sample_conditions(problem, gen, dtype),
+                        loss=lambda points: physics_loss(problem, model, points),
+                        lbfgs_draw=lambda: sample_conditions(problem, gen, dtype, factor=config.lbfgs_point_factor),
+                        progress=progress, log_every=log_every)
+
+
+def run_schedule(model: torch.nn.Module, config, *, label: str, draw, loss, lbfgs_draw, progress: bool = True,
+                 log_every: int = 50) -> TrainResult:
+    """The training schedule shared by PINNs and SPINNs: ``config.adam_steps`` Adam steps on
+    ``loss(draw())``, points drawn anew every ``config.resample_every`` steps, then
+    ``config.lbfgs_steps`` L-BFGS iterations on one fixed ``lbfgs_draw()``; wall and CPU seconds."""
     result = TrainResult(config)
     start, cpu = time.perf_counter(), time.process_time()
-
-    bar = tqdm(total=config.adam_steps + config.lbfgs_steps, desc=f"train {problem.name}",
+    bar = tqdm(total=config.adam_steps + config.lbfgs_steps, desc=f"train {label}",
                disable=not progress, unit="step", mininterval=1.0)
     points = []
 
     def loss_at(step):
         if step % config.resample_every == 0:
-            points[:] = sample_conditions(problem, gen, dtype)
-        return physics_loss(problem, model, points)
+            points[:] = draw()
+        return loss(points)
 
     adam_descent(model.parameters(), loss_at, steps=config.adam_steps, lr=config.lr,
                  final_lr_ratio=config.final_lr_ratio, bar=bar, history=result.history, log_every=log_every)
-
     if config.lbfgs_steps:
-        points = sample_conditions(problem, gen, dtype, factor=config.lbfgs_point_factor)
-        lbfgs_polish(model, lambda: physics_loss(problem, model, points), steps=config.lbfgs_steps,
+        fixed = lbfgs_draw()
+        lbfgs_polish(model, lambda: loss(fixed), steps=config.lbfgs_steps,
                      first_step=config.adam_steps, history=result.history, bar=bar, log_every=log_every)
     bar.close()
     result.seconds, result.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
