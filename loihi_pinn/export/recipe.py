@@ -22,7 +22,7 @@ def stock_lava_recipe(qnet: QuantizedNetwork) -> dict:
     recipe = {
         "load": f"lava.lib.dl.netx.hdf5.Network(FILE, {', '.join(f'{k}={v}' for k, v in model.netx_args.items())})",
         "run_config": f"{RUN_CONFIG}: the network is integer; the default Loihi2SimCfg() gives wrong outputs",
-        "input": (f"m_i = round((2 (x_i - lower_i) / (upper_i - lower_i) - 1) * input_scale) as integers (|m| < 2^23), "
+        "input": ("m_i = round((2 (x_i - lower_i) / (upper_i - lower_i) - 1) * input_scale) as integers (|m| < 2^23), "
                   "sent to Network.inp at the first step of the inference"
                   + (" and at every step after it" if model.input_every_step else ", zero at the other steps")),
         "output": "u_j = r_j / output_scale + output_offset_j",
