@@ -530,6 +530,31 @@ def _export_nir(converted, out) -> None:
     print(f"saved        {path}")
 
 
+def _cmd_finetune(args) -> None:
+    from loihi_pinn.export.finetune import finetune_export
+    from loihi_pinn.io import check_output
+    from loihi_pinn.loihi.finetune import FinetuneConfig
+
+    if not Path(args.file).is_file():
+        raise InputError(f"no netx file at {args.file}; make one with 'loihi-pinn export'")
+    out = check_output(args.out or Path(args.file).with_name(Path(args.file).stem + "_finetuned.net"),
+                       force=args.force)
+    if out.resolve() == Path(args.file).resolve():
+        raise InputError(f"--out {out} is the file being fine-tuned; write the result under another name")
+    config = FinetuneConfig(method=args.method, layerwise=args.layerwise, steps=args.steps, points=args.points,
+                            tangents=args.tangents, lr=args.lr, seed=args.seed)
+    path, report = finetune_export(args.file, out, config, against=args.against, progress=not args.quiet)
+    passes = (f"{report['jvps']} forward-mode JVPs" if args.method != "bp" else
+              f"{report['backward_passes']} backward passes")
+    print(f"held out     rel L2 vs {args.against} {report['target_rel_l2_before']:.3e} -> "
+          f"{report['target_rel_l2_after']:.3e} ({config.validation_points} points of the box)")
+    print(f"grid         rel L2 vs {report['grid_error_against']} {report['grid_rel_l2_before']:.3e} -> "
+          f"{report['grid_rel_l2_after']:.3e}")
+    print(f"work         {report['steps']} steps: {report['integer_passes']} integer passes, {passes}, "
+          f"{report['integers_changed']} of {report['integers']} integers changed, {report['wall_s']:.0f} s")
+    print(f"saved        {path}")
+
+
 def _cmd_inspect(args) -> None:
     import json
 
@@ -784,6 +809,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-calibration", action="store_true", help="skip bias calibration on the fixed-point emulator")
     p.add_argument("--seed", type=_whole(0), default=0)
     p.set_defaults(run=_cmd_export)
+
+    from loihi_pinn.export.finetune import TARGETS
+    from loihi_pinn.loihi.finetune import METHODS
+    p = sub.add_parser("finetune", help="fine-tune a sigma-delta export's integer weights through its bit-exact "
+                                        "integer pass (randomized forward gradients, seed 002)")
+    p.add_argument("file", help="netx file from 'loihi-pinn export'")
+    p.add_argument("--method", choices=METHODS, default="bp",
+                   help="rfg: randomized forward gradients, random tangents on each layer's pre-activations, by "
+                        "forward-mode AD (no backward pass); rfg-weights: seed 002's, tangents on the weights; bp: "
+                        "the same gradient by back-propagation")
+    p.add_argument("--layerwise", action="store_true", help="rfg-weights: random tangents a layer at a time "
+                                                            "(RFG-L) instead of over all layers at once (RFG-G)")
+    p.add_argument("--against", choices=TARGETS, default="pinn",
+                   help="fine-tune towards the tanh PINN behind the export or the problem's reference solution")
+    p.add_argument("--steps", type=_whole(1), default=400)
+    p.add_argument("--points", type=_whole(1), default=1024, help="fresh points of the box a step")
+    p.add_argument("--tangents", type=_whole(1), default=4, help="rfg: random tangents a step (a layer)")
+    p.add_argument("--lr", type=_number(0, open_low=True), default=1e-3,
+                   help="Adam learning rate: a fraction of each weight or bias tensor's largest integer a step")
+    p.add_argument("--seed", type=_whole(0), default=0)
+    p.add_argument("--out", help="netx file to write (default: beside the input, NAME_finetuned.net)")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_cmd_finetune)
 
     p = sub.add_parser("inspect", help="layer table and model card of a netx file")
     p.add_argument("file")

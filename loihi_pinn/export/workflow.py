@@ -42,15 +42,25 @@ def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0
         calibrate_fixed_point(qnet, snn, points)
         raw, stats = qnet.run_integers(messages)
         report[f"rel_l2_fixed_point_calibrated{suffix}"] = relative_l2(qnet.decode(raw), target)
-    report.update(points=len(grid), steps_per_point=stats.steps,
-                  messages_per_point=(sum(stats.messages) + stats.input_messages) / len(grid),
-                  synops_per_point=stats.synops / len(grid), peak_state=stats.peak_state)
-    if qnet.model.delta_coded:          # how to stream the grid, and what it saves and costs
-        order = serpentine(problem.grid_shape)
-        error = report[next(k for k in reversed(list(report)) if k.startswith("rel_l2_fixed_point"))]
-        qnet.metadata["stream"] = choose_reset(qnet, messages[order], raw[order], target[order], error)
+    record_activity(qnet, problem, messages, raw, stats, target, report)
     source = Path(converted).name if not isinstance(converted, SpikingNetwork) else "in memory"   # + its hash
     qnet.metadata.update({"converted_from": source, "loihi_errors": report})
     if not isinstance(converted, SpikingNetwork):
         qnet.metadata["converted_sha256"] = hashlib.sha256(Path(converted).read_bytes()).hexdigest()
     return write_netx(qnet, out), report
+
+
+def record_activity(qnet, problem, messages: np.ndarray, raw: np.ndarray, stats, target: np.ndarray,
+                    report: dict) -> None:
+    """Add the grid run's cost per point to ``report`` and, for a delta-coded network, how to stream
+    the grid (the card's ``stream`` section, chosen against the last ``rel_l2_fixed_point*`` error
+    in ``report``). ``messages`` ``(n, d_in)``, ``raw`` (readout integers) and ``stats`` are the
+    grid's run one point at a time, ``target`` ``(n, d_out)`` what its errors are measured against."""
+    n = len(messages)
+    report.update(points=n, steps_per_point=stats.steps,
+                  messages_per_point=(sum(stats.messages) + stats.input_messages) / n,
+                  synops_per_point=stats.synops / n, peak_state=stats.peak_state)
+    if qnet.model.delta_coded:          # how to stream the grid, and what it saves and costs
+        order = serpentine(problem.grid_shape)
+        error = report[next(k for k in reversed(list(report)) if k.startswith("rel_l2_fixed_point"))]
+        qnet.metadata["stream"] = choose_reset(qnet, messages[order], raw[order], target[order], error)
