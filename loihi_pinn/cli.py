@@ -390,6 +390,9 @@ def _cmd_convert(args) -> None:
 
     model = get_neuron(args.neuron)
     args.neuron = model.name                 # an alias (qcfs-if) names its model
+    if args.dense_pieces and not model.takes_pieces:
+        raise InputError(f"--dense-pieces concerns the ReLU pieces of smooth units, which the {model.name} neuron "
+                         f"does not use; drop it")
     if args.pieces is not None and not model.takes_pieces:
         raise InputError(f"--pieces sets the ReLU pieces of a smooth unit, which the {model.name} neuron does not "
                          f"use; drop it (models that take it: "
@@ -420,6 +423,8 @@ def _cmd_convert(args) -> None:
                                          activation=args.activation, **settings)
     else:
         net, report = convert_checkpoint(checkpoint, args.neuron, args.timesteps, args.calibration, **settings)
+    if args.dense_pieces:
+        net.metadata["realization"] = "dense"
     net.save(out)
     _print_snn_report(net, problem_from_metadata(net.metadata, net.lower, net.upper, net.d_out), report)
     print(f"saved        {out}")
@@ -786,6 +791,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--percentile", type=_number(0, 100, open_low=True), default=99.9,
                    help="threshold percentile of activity")
     p.add_argument("--pieces", type=_whole(2), help=f"sigma_delta: ReLU pieces per smooth unit (default {PIECES})")
+    p.add_argument("--dense-pieces", action="store_true",
+                   help="sigma_delta: feed every piece from the whole previous layer (P^2 N^2 synapses) instead of "
+                        "through a relay pair per unit that computes its pre-activation once (the default)")
     p.add_argument("--calibration-points", type=_count_or_file, default=2048, metavar="N|FILE",
                    help="points drawn in the box (default 2048), or a points file (.npy or text, one point a row)")
     p.add_argument("--iterations", type=_whole(1), default=300, help="calibration iterations per layer")

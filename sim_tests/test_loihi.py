@@ -29,6 +29,20 @@ def small_snn():
     return net, points
 
 
+def test_the_relay_form_equals_the_dense_form_in_float(small_snn):
+    from loihi_pinn.neurons.sigma_delta import float_pass
+    net, points = small_snn
+    assert net.relay                                           # the sigma-delta default
+    x = net.normalize(torch.as_tensor(points))
+    dense, relay = net.neuron_level(relay=False), net.neuron_level()
+    # the first layer (fan-in 2) keeps its pieces; the second gets a relay pair per unit
+    assert [tuple(w.shape) for w, _ in dense] == [(64, 2), (64, 64), (1, 64)]
+    assert [tuple(w.shape) for w, _ in relay] == [(64, 2), (32, 64), (64, 32), (1, 64)]
+    assert sum(int((w != 0).sum()) for w, _ in relay) < 0.6 * sum(int((w != 0).sum()) for w, _ in dense)
+    torch.testing.assert_close(float_pass(relay, x)[-1]["pre"], float_pass(dense, x)[-1]["pre"], rtol=0, atol=1e-12)
+    assert len(net.neuron_level_thresholds()) == len(relay)
+
+
 @pytest.fixture(scope="module")
 def small_file(small_snn, tmp_path_factory):
     net, points = small_snn
@@ -124,8 +138,8 @@ def test_overflow_of_24_bit_state_is_refused():
 def test_stock_netx_loads_export(small_file, small_cuba_file):
     netx = import_netx()
     path, qnet = small_file
-    net = netx.hdf5.Network(str(path), **NETX_ARGS)
-    assert [type(l.neuron).__name__ for l in net.layers] == ["SigmaDelta", "SigmaDelta", "Sigma"]
+    net = netx.hdf5.Network(str(path), **NETX_ARGS)          # pieces, relay pairs, pieces, readout
+    assert [type(l.neuron).__name__ for l in net.layers] == ["SigmaDelta", "SigmaDelta", "SigmaDelta", "Sigma"]
     assert [l.neuron.shape[0] for l in net.layers] == [l.size for l in qnet.layers]
     path, qnet, _ = small_cuba_file
     net = netx.hdf5.Network(str(path), **read_model_card(path)["netx_args"])

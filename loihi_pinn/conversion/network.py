@@ -25,6 +25,11 @@ from loihi_pinn.neurons.registry import get_neuron
 FORMAT, VERSION = "loihi-pinn-snn", 1
 
 
+def _relay_pays(pieces: int, fan_in: int) -> bool:
+    """A relay pair per unit has fewer synapses than P pieces fed directly: 2 (fan_in + P) < P fan_in."""
+    return 2 * (fan_in + pieces) < pieces * fan_in
+
+
 @dataclass
 class SpikingLayer:
     """``weight`` ``(n_out, n_in)``, ``bias`` ``(n_out,)``; hidden layers also have ``expansion``,
@@ -113,11 +118,23 @@ class SpikingNetwork:
         """Multiply-accumulates of the source ANN per point."""
         return sum(l.weight.numel() for l in self.layers)
 
-    def neuron_level(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    @property
+    def relay(self) -> bool:
+        """Whether the chip gets the relay form (``neuron_level``; ``convert --relay``)."""
+        return self.metadata.get("realization") == "relay"
+
+    def neuron_level(self, relay: bool | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The folded network that goes to the chip: per layer (weight ``(N_l, N_{l-1})``,
         bias ``(N_l,)``) in float64 over neurons, not units. Hidden neuron (u, p) receives
         ``sign_p * z_u - offset_p`` with z the unit pre-activation, whose input is the previous
-        layer decoded as ``const + coeff . y``; the readout's rows are the output units."""
+        layer decoded as ``const + coeff . y``; the readout's rows are the output units.
+
+        ``relay`` (default: ``self.relay``): each hidden unit layer where it saves synapses
+        (``_relay_pays``) becomes two layers: a relay pair relu(z_u), relu(-z_u) per unit, which computes the
+        pre-activation once, then the pieces, each fed by its unit's pair (z_u = r+ - r-). The
+        same function in float, for (2 + 2/P) N^2 instead of P N^2 synapses between P-piece
+        layers of N units, and one more time step per layer."""
+        relay = self.relay if relay is None else relay
         folded, decode, const = [], None, 0.0
         for layer in self.layers:
             w, b = layer.weight.double(), layer.bias.double()
@@ -128,11 +145,24 @@ class SpikingNetwork:
                 folded.append((w, b))
                 break
             sign, offset, coeff = layer.expansion.tensors(torch.float64)
+            if relay and _relay_pays(layer.expansion.pieces, w.shape[1]):
+                folded.append((torch.stack([w, -w], 1).reshape(-1, w.shape[1]), torch.stack([b, -b], 1).reshape(-1)))
+                pair = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
+                w, b = torch.block_diag(*[pair] * layer.units), torch.zeros_like(b)     # z_u = r+_u - r-_u
             folded.append(((sign[None, :, None] * w[:, None, :]).reshape(-1, w.shape[1]),
                            (sign * b[:, None] - offset).reshape(-1)))
             decode = torch.block_diag(*[coeff[None, :]] * layer.units)   # (units, units * P)
             const = layer.expansion.const
         return folded
+
+    def neuron_level_thresholds(self) -> list[float]:
+        """The delta threshold of each layer of ``neuron_level()`` (a relay pair takes its
+        pieces'); the readout's is its own."""
+        thresholds = []
+        for layer, (w, _) in zip(self.layers, self.neuron_level(relay=False)):
+            relayed = self.relay and not layer.is_readout and _relay_pays(layer.expansion.pieces, w.shape[1])
+            thresholds += [layer.threshold] * (2 if relayed else 1)
+        return thresholds
 
     def describe(self) -> str:
         sizes = [self.d_in] + [l.neurons for l in self.layers]
