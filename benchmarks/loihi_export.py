@@ -85,7 +85,7 @@ def lava_throughput() -> dict:
 
 
 def report(data: dict) -> None:
-    rows = data["problems"]
+    rows = sorted(data["problems"], key=lambda r: PROBLEM_NAMES.index(r["problem"]))
     lines = ["Sigma-delta SNNs quantized to Loihi 2 fixed point: the shipped ReLU student of each PINN (exact, "
              "one neuron a unit; issue 11), or for sin the tanh PINN itself (K = 8 pieces a unit, fed by a relay pair "
              "relu(z), relu(-z) that computes the unit's pre-activation once; T = 8, advanced calibration). PINN: the tanh PINN's rel L2. Rel L2 against the reference on the evaluation grid. Fixed point = the bit-exact emulator of Lava's "
