@@ -822,6 +822,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lava-points", type=_whole(1), default=64, help="grid points run on the Lava simulator")
     p.add_argument("--force", action="store_true", help="replace the files of an earlier demo in --out")
     p.set_defaults(run=_cmd_demo)
+
+    from loihi_pinn.cli_parametric import add_parametric_commands
+    add_parametric_commands(sub, _whole)
     return parser
 
 
