@@ -56,7 +56,7 @@ def cmd_train(args) -> None:
     train, test = data_for(param, recipe)
     model, record = train_operator(param, train, test, recipe)
     folder = RUNS / param.name
-    save_checkpoint(folder, model, f"parametric_diffusion:{param.name}", parametric=record,
+    save_checkpoint(folder, model, f"parametric_diffusion_{param.name}", parametric=record,
                     command=" ".join(sys.argv))
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.semilogy(record["train_loss"])

@@ -54,7 +54,7 @@ def _cmd_train(args) -> None:
                                                   ("epochs", args.epochs)) if v is not None},
                      train_samples=len(train["y"]), test_samples=len(test["y"]))
     model, record = train_operator(param, train, test, recipe)
-    save_checkpoint(out, model, f"parametric_diffusion:{param.name}", parametric=record)
+    save_checkpoint(out, model, f"parametric_diffusion_{param.name}", parametric=record)
     print(f"{param.name}: mean relative H1 test error {record['test_error_mean']:.3e} -> {out}")
 
 
