@@ -216,7 +216,7 @@ def section(results: dict) -> str:
         "Command: `python benchmarks/parametric.py train KIND P` per parametrization, then "
         "`python benchmarks/parametric.py report`; " + machine() + ".", "",
         "-div(a_y grad u) = 20 on (0, 1)^2, u = 0 on the boundary, 5-point scheme on the 101 x 101 grid; "
-        "a_y = 1 + ... (mu = 1; trigonometric: sigma = -1). Error: the seed's mean relative error in the discrete "
+        "shift mu = 1 in every parametrization (trigonometric: sigma = -1; fixed cookies: radius 0.7 / (2s)). Error: the seed's mean relative error in the discrete "
         "H^1_0 norm, over test samples (SNN rows: the first 100). **The source paper's figures** (Geist et al., "
         "J. Sci. Comput. 88, 2021) could not be found with the search tools (only its abstract), so there is no "
         "column beside ours; instead the data's grid refinement is given (the discretization error of the reference "
@@ -233,7 +233,7 @@ def section(results: dict) -> str:
         "and the K steps a layer); rate-coded IF (`if_hard`, stock CUBA, uncalibrated). Singh, Fono, Kutyniok "
         "(2024) realize a ReLU network of depth L and width d with plain spike-response neurons in "
         "N(Psi) + L(2d + 3) - (2d + 2) neurons and depth 3L - 2: for this network (L = 11, d = 300) 6,031 "
-        "neurons more and depth 31; our two-phase neuron needs no extra neuron and depth L, at the price of a "
+        "neurons more and depth 31; our two-phase neuron needs no extra neuron (for a ReLU network; a LeakyReLU unit takes two) and depth L, at the price of a "
         "neuron that switches from integrating to ramping (not expressible in stock Loihi 2 microcode).", ""]
     return "\n".join(lines + table_lines(results))
 
