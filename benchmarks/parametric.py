@@ -143,8 +143,10 @@ def lava_check(model, calib: np.ndarray, y: np.ndarray, window: int = 8) -> dict
 
 
 def cmd_report(args) -> None:
-    results = {}
+    results = (load_json("parametric") or {}).get("results", {})       # resumable: one parametrization at a time
     for folder in sorted(p.parent for p in RUNS.glob("*/checkpoint.json")):
+        if args.only and folder.name not in args.only:
+            continue
         ckpt = load_checkpoint(folder)
         record = ckpt.metadata["parametric"]
         meta = record["parametrization"]
@@ -165,7 +167,9 @@ def cmd_report(args) -> None:
             "snn": snn_rows(model, calib, test_y, test_u, ann_all[:SNN_SAMPLES])}
         results[param.name]["lava"] = lava_check(model, calib, test_y[:1])
         plot_sample(param, model, calib, test_y[0], test_u[0])
-    results["full_size_chip"] = full_size_chip()
+    if "full_size_chip" not in results:
+        results["full_size_chip"] = full_size_chip()
+    results = dict(sorted(results.items(), key=lambda kv: kv[0] == "full_size_chip"))
     save_json("parametric", {"machine": machine(), "results": results})
     write_section("parametric", section(results))
 
@@ -278,7 +282,9 @@ def main() -> None:
     t.add_argument("p", type=int)
     t.add_argument("--full", action="store_true", help="the seed's recipe instead of the shrunk one")
     t.set_defaults(run=cmd_train)
-    sub.add_parser("report").set_defaults(run=cmd_report)
+    r = sub.add_parser("report")
+    r.add_argument("--only", nargs="*", help="parametrizations to (re)measure, e.g. chessboard_p16 (default: all)")
+    r.set_defaults(run=cmd_report)
     args = parser.parse_args()
     args.run(args)
 
