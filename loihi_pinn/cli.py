@@ -86,6 +86,10 @@ def _cmd_problems(args) -> None:
 def _print_outputs(problem, ranges: dict, label: str = "outputs") -> None:
     """The lines printed in place of errors when the problem has no reference solution."""
     print(f"reference    {problem.reference_method or 'none: the problem defines no reference solution'}")
+    if len(ranges) > 8:              # a field output (parametric diffusion: 10,201 values): one summary line
+        los, his = zip(*ranges.values())
+        print(f"{label:<12} {len(ranges)} outputs, all in [{min(los):.4g}, {max(his):.4g}]")
+        return
     print(f"{label:<12} " + ", ".join(f"{name} in [{lo:.4g}, {hi:.4g}]" for name, (lo, hi) in ranges.items()))
 
 
@@ -879,6 +883,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lava-points", type=_whole(1), default=64, help="grid points run on the Lava simulator")
     p.add_argument("--force", action="store_true", help="replace the files of an earlier demo in --out")
     p.set_defaults(run=_cmd_demo)
+
+    from loihi_pinn.cli_parametric import add_parametric_commands
+    add_parametric_commands(sub, _whole)
     return parser
 
 

@@ -134,7 +134,7 @@ def test_combine_macs_counts_the_host_product():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("neuron", sorted(NEURON_MODELS))
+@pytest.mark.parametrize("neuron", sorted(n for n, m in NEURON_MODELS.items() if "tanh" in m.activations))  # tanh axes
 def test_every_neuron_model_converts_the_axis_networks(neuron, tmp_path):
     problem = get_problem("burgers")
     folder, _, _ = fit_separable(problem, TrainConfig(adam_steps=2), tmp_path / "b", rank=2, hidden_layers=1,
