@@ -5,7 +5,8 @@
 Each shipped ``netx_exports/NAME.net`` is fine-tuned (a copy, in runs/bench/finetune/) by
 back-propagation towards its tanh PINN; Poisson and diffusion-reaction also by randomized forward
 gradients (activity perturbation) with the same steps, points and learning rate, and Poisson by
-seed 002's weight perturbation (RFG-G). Rel L2 against the reference on the evaluation grid before and after, the
+seed 002's weight perturbation (RFG-G); then each by back-propagation towards the reference
+solution instead of the PINN. Rel L2 against the reference on the evaluation grid before and after, the
 work done (integer passes, JVPs or backward passes) and the wall time of each run.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ OUT = ROOT / "runs" / "bench" / "finetune"
 FILES = ("sin", "poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
 STEPS, POINTS, LR, TANGENTS = 400, 1024, 1e-3, 2
 RUNS = ([(name, "bp", "pinn") for name in FILES] + [(name, "rfg", "pinn") for name in ("poisson", "diffusion_reaction")]
-        + [("poisson", "rfg-weights", "pinn")])
+        + [("poisson", "rfg-weights", "pinn")] + [(name, "bp", "reference") for name in FILES])
 
 
 def run(name: str, method: str, against: str) -> dict:
