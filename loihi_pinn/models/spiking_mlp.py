@@ -41,11 +41,35 @@ def surrogate_derivative(x: torch.Tensor, kind: str, sigma: float, samples: int)
     return (delta / sigma**2 * ((x + delta >= 0).to(x.dtype) - (x >= 0).to(x.dtype))).mean(0)
 
 
-def spike(x: torch.Tensor, kind: str = "sg", sigma: float = 0.5, samples: int = 8,
+class _Heaviside(torch.autograd.Function):
+    """H(v - theta) forward; the given surrogate ``derivative`` in reverse and forward mode. (A custom
+    function rather than H + (x - x.detach()) f: forward-mode AD of ops that mix dual and plain
+    tensors is ~100x slower in torch 2.3.)"""
+
+    @staticmethod
+    def forward(v, derivative, strict):
+        return ((v > THRESHOLD) if strict else (v >= THRESHOLD)).to(v.dtype)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[1])
+        ctx.save_for_forward(inputs[1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        derivative, = ctx.saved_tensors
+        return grad * derivative, None, None
+
+    @staticmethod
+    def jvp(ctx, v_tangent, derivative_tangent, strict_tangent):
+        derivative, = ctx.saved_tensors
+        return v_tangent * derivative
+
+
+def spike(v: torch.Tensor, kind: str = "sg", sigma: float = 0.5, samples: int = 8,
           strict: bool = False) -> torch.Tensor:
-    """H(x) (H(0) = 1, or 0 with ``strict``) whose derivative is the surrogate: H + (x - x.detach()) f(x)."""
-    step = (x > 0) if strict else (x >= 0)
-    return step.to(x.dtype) + (x - x.detach()) * surrogate_derivative(x, kind, sigma, samples)
+    """H(v - theta) (1 at v = theta, or 0 with ``strict``) whose derivative is the surrogate ``kind``."""
+    return _Heaviside.apply(v, surrogate_derivative(v.detach() - THRESHOLD, kind, sigma, samples), strict)
 
 
 class SpikingMLP(nn.Module):
@@ -86,13 +110,15 @@ class SpikingMLP(nn.Module):
         return groups
 
     def _run_layer(self, currents: torch.Tensor) -> torch.Tensor:
-        """Spikes ``(T, n, width)`` of one IF layer from its currents ``(T, n, width)``."""
-        v, spikes = torch.zeros_like(currents[0]), []
+        """Spikes ``(T, n, width)`` of one IF layer from its currents ``(T, n, width)``, or
+        ``(n, width)`` held for all T steps (the first layer)."""
+        constant = currents.ndim == 2
+        v, spikes = torch.zeros_like(currents if constant else currents[0]), []
         hard = self.reset == "hard"
-        for current in currents:
-            v = v + current
-            s = spike(v - THRESHOLD, self.surrogate, self.sigma, self.wsg_samples, strict=hard)
-            v = v * (1 - s) if hard else v - THRESHOLD * s
+        for t in range(self.timesteps):
+            v = v + (currents if constant else currents[t])
+            s = spike(v, self.surrogate, self.sigma, self.wsg_samples, strict=hard)
+            v = v - v * s if hard else v - s                   # theta = 1: a spike removes 1
             spikes.append(s)
         return torch.stack(spikes)
 
@@ -100,7 +126,7 @@ class SpikingMLP(nn.Module):
         """Outputs ``(n, d_out)`` for physical inputs ``(n, d_in)``; with ``with_local`` also the
         local heads' predictions (a list of ``(n, d_out)``, one per hidden layer)."""
         h = to_unit_box(x, self.lower.to(x.dtype), self.upper.to(x.dtype))
-        values = self.layers[0](h).expand(self.timesteps, *h.shape[:-1], self.sizes[1])
+        values = self.layers[0](h)
         local = []
         for i, layer in enumerate(self.layers[1:]):
             spikes = self._run_layer(values)
@@ -114,7 +140,7 @@ class SpikingMLP(nn.Module):
         """Each hidden layer's mean spike rate ``(n, width)`` in [0, 1] (diagnostics)."""
         with torch.no_grad():
             values = self.layers[0](to_unit_box(x, self.lower.to(x.dtype), self.upper.to(x.dtype)))
-            values, rates = values.expand(self.timesteps, *values.shape), []
+            rates = []
             for layer in self.layers[1:]:
                 spikes = self._run_layer(values)
                 rates.append(spikes.mean(0))

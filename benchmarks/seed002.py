@@ -1,0 +1,227 @@
+"""Seed 002 (Wan, Zhang, Karniadakis): directly trained SNNs, back-propagation against randomized
+forward gradients, beside the paper's figures, and their Loihi 2 exports.
+
+    .venv/bin/python benchmarks/seed002.py mexican_hat --steps 2000          # BP, RFG-L, RFG-G
+    .venv/bin/python benchmarks/seed002.py poisson --steps 1500              # the 10 rows of Table 1
+    .venv/bin/python benchmarks/seed002.py seponet --steps 1000              # BP, RFG-L, RFG-G
+    .venv/bin/python benchmarks/seed002.py report                           # the seed002 section of RESULTS.md
+
+Set-ups as in the seed: Mexican hat 2 x 16 IF, T = 32, 10,000 training pairs, sigma 0.5; spiking
+DeepONet (branch 101 -> 32 -> 32, trunk 1 -> 32 -> 32, T = 32) on 800 / 800 GRF forcings of
+-u'' = g, sigma 0.3; spiking SepONet (branch 100 -> 16 -> 16, trunks 1 -> 16 -> 16, T = 32) on
+100 / 100 reaction-diffusion samples (100 x 100 grid), sigma 0.5. Data from
+``loihi_pinn.problems.operator_data`` (``loihi-pinn snn-data``). Adam with a cosine schedule;
+``--steps`` per method (the seed does not give its budget). One torch thread; each method's
+steps, forward / backward / forward-mode passes, wall and CPU seconds are measured in the same
+run. Errors: rel L2 on the test set (Mexican hat: 10,000 fresh points; operators: the mean over
+test functions of each function's rel L2). The SG-BP network of each task is exported to netx
+(reset by subtraction: the signed IF on the Lava simulator) and a few test inputs run on Lava
+against the emulator.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from common import load_json, machine, save_json, write_section  # noqa: E402
+
+from loihi_pinn.export.operator_nets import export_operator, export_spiking_mlp  # noqa: E402
+from loihi_pinn.models.operator_nets import SpikingDeepONet, SpikingSepONet  # noqa: E402
+from loihi_pinn.models.spiking_mlp import SpikingMLP  # noqa: E402
+from loihi_pinn.problems import operator_data as od  # noqa: E402
+from loihi_pinn.runtime import Runner  # noqa: E402
+from loihi_pinn.runtime.operator_nets import OperatorRunner  # noqa: E402
+from loihi_pinn.training.direct_snn import operator_loss, regression_loss, train_direct  # noqa: E402
+
+T = 32
+PAPER = {  # seed 002: section 4 (Mexican hat) and Table 1 (1D Poisson); rel L2
+    "mexican_hat": {"SG-BP": 0.0298, "SG-RFG-L": 0.0342, "SG-RFG-G": 0.0426},
+    "poisson": {"SG-BP": 0.0246, "WSG-BP": 0.0241, "SG-BP-LL": 0.0264, "WSG-BP-LL": 0.0244,
+                "SG-RFG-G": 0.0422, "WSG-RFG-G": 0.0412, "SG-RFG-L": 0.0347, "WSG-RFG-L": 0.0359,
+                "SG-RFG-LL": 0.0431, "WSG-RFG-LL": 0.0446},
+    "seponet": {"SG-BP": None, "SG-RFG-L": None, "SG-RFG-G": None},      # Figure 7 only, no numbers
+}
+LR = {"bp": 1e-2, "rfg-g": 3e-3, "rfg-l": 3e-3}
+
+
+def parse(row: str) -> tuple[str, str, bool]:
+    """'WSG-RFG-LL' -> (surrogate 'wsg', method 'rfg-l', local loss True): LL rows perturb layer-wise."""
+    parts = row.lower().split("-")
+    local = parts[-1] == "ll"
+    rest = parts[1:-1] if local else parts[1:]
+    method = "bp" if rest == ["bp"] else "rfg-" + (rest[1] if len(rest) > 1 else "l")
+    return parts[0], method, local
+
+
+def rel_l2_mean(pred: np.ndarray, true: np.ndarray) -> float:
+    """Mean over samples (first axis) of each sample's relative L2 error."""
+    p, t = pred.reshape(len(pred), -1), true.reshape(len(true), -1)
+    return float(np.mean(np.linalg.norm(p - t, axis=1) / np.linalg.norm(t, axis=1)))
+
+
+def mexican_hat_task(row: str):
+    surrogate, _, local = parse(row)
+    train, test = od.mexican_hat_data(10_000, seed=0), od.mexican_hat_data(10_000, seed=1)
+    net = SpikingMLP((2, 16, 16, 1), timesteps=T, surrogate=surrogate, sigma=0.5, local_heads=local)
+    data = (torch.tensor(train["x"], dtype=torch.float32), torch.tensor(train["y"], dtype=torch.float32))
+
+    def evaluate():
+        with torch.no_grad():
+            pred = net(torch.tensor(test["x"], dtype=torch.float32)).double().numpy()
+        return float(np.linalg.norm(pred - test["y"]) / np.linalg.norm(test["y"]))
+    return net, regression_loss, data, 1000, evaluate
+
+
+def poisson_task(row: str):
+    surrogate, _, local = parse(row)
+    d = od.poisson_1d_data(seed=0)
+    n = d["n_train"]
+    bound = [float(1.25 * np.abs(d["g"][:n]).max())] * d["g"].shape[1]
+    kwargs = {"timesteps": T, "surrogate": surrogate, "sigma": 0.3, "local_heads": local}
+    net = SpikingDeepONet(SpikingMLP((101, 32, 32), lower=[-b for b in bound], upper=bound, **kwargs),
+                          SpikingMLP((1, 32, 32), lower=[-1.0], upper=[1.0], **kwargs))
+    g = torch.tensor(d["g"], dtype=torch.float32)
+    y = torch.tensor(d["x"][:, None], dtype=torch.float32)
+    u = torch.tensor(d["u"], dtype=torch.float32)
+    data = (g[:n], y, u[:n])
+
+    def evaluate():
+        with torch.no_grad():
+            pred = net(g[n:], y).double().numpy()
+        return rel_l2_mean(pred, d["u"][n:])
+    return net, operator_loss, data, 200, evaluate
+
+
+def seponet_task(row: str):
+    surrogate, _, local = parse(row)
+    d = od.reaction_diffusion_data(seed=0)
+    n = d["n_train"]
+    bound = [float(1.25 * np.abs(d["f"][:n]).max())] * d["f"].shape[1]
+    kwargs = {"timesteps": T, "surrogate": surrogate, "sigma": 0.5, "local_heads": local}
+    net = SpikingSepONet(SpikingMLP((100, 16, 16), lower=[-b for b in bound], upper=bound, **kwargs),
+                         [SpikingMLP((1, 16, 16), lower=[0.0], upper=[1.0], **kwargs) for _ in range(2)])
+    f = torch.tensor(d["f"], dtype=torch.float32)
+    coords = [torch.tensor(d["x"], dtype=torch.float32), torch.tensor(d["t"], dtype=torch.float32)]
+    u = torch.tensor(d["u"], dtype=torch.float32)
+    data = (f[:n], coords, u[:n])
+
+    def evaluate():
+        with torch.no_grad():
+            pred = net(f[n:], coords).double().numpy()
+        return rel_l2_mean(pred, d["u"][n:])
+    return net, operator_loss, data, 25, evaluate
+
+
+TASKS = {"mexican_hat": mexican_hat_task, "poisson": poisson_task, "seponet": seponet_task}
+
+
+def train_rows(task: str, rows: list[str], steps: int, seed: int) -> dict:
+    results = load_json(f"seed002_{task}") or {}
+    for row in rows:
+        torch.manual_seed(seed)
+        net, loss, data, batch, evaluate = TASKS[task](row)
+        _, method, local = parse(row)
+        result = train_direct(net, loss, data, method=method, steps=steps, lr=LR[method], batch_size=batch,
+                              local_loss=local, seed=seed, log_every=max(steps // 20, 1))
+        error = evaluate()
+        results[row] = {"rel_l2": error, "paper": PAPER[task].get(row), **result.to_dict(),
+                        "date": machine()}
+        print(f"{task} {row}: rel L2 {error:.4f} (paper {PAPER[task].get(row)}), {result.wall_seconds:.0f} s")
+        if row == "SG-BP":
+            results[f"{row}_export"] = export_and_run(task, net, data)
+        save_json(f"seed002_{task}", results)
+    return results
+
+
+def export_and_run(task: str, net, data) -> dict:
+    """Export the trained network to netx (signed IF, Lava simulator) and compare: fixed point
+    against the float network on the training inputs, Lava against the emulator on 2 inputs."""
+    from tempfile import TemporaryDirectory
+
+    with TemporaryDirectory() as tmp:
+        if task == "mexican_hat":
+            x = data[0].double().numpy()
+            path, report = export_spiking_mlp(net, f"{tmp}/hat.net", x)
+            start = time.perf_counter()
+            same = bool(np.array_equal(Runner(path, "lava-sim", progress=False).predict(x[:2]),
+                                       Runner(path, "emulator").predict(x[:2])))
+            return {"rel_l2_fixed_point_vs_float_snn": report["rel_l2_fixed_point_vs_float_snn"],
+                    "lava_equals_emulator": same, "lava_seconds": time.perf_counter() - start,
+                    "steps_per_inference": report["steps_per_point"]}
+        source = data[0].double().numpy()
+        coords = data[1]
+        inputs = {"branch": source}
+        if task == "poisson":
+            inputs["trunk"] = coords.double().numpy()
+        else:
+            inputs.update({f"trunk_{a}": c.double().numpy()[:, None] for a, c in enumerate(coords)})
+        folder, card = export_operator(net, f"{tmp}/op", inputs)
+        emu = OperatorRunner(folder, "emulator")
+        grid = inputs["trunk"] if task == "poisson" else [c.double().numpy() for c in coords]
+        fixed = emu.predict(source, grid)
+        with torch.no_grad():
+            floating = net(data[0], coords).double().numpy()
+        lava = OperatorRunner(folder, "lava-sim", progress=False)
+        few = grid[:2] if task == "poisson" else [g[:2] for g in grid]
+        same = bool(np.array_equal(lava.predict(source[:1], few), emu.predict(source[:1], few)))
+        return {"rel_l2_fixed_point_vs_float_snn": rel_l2_mean(fixed, floating), "lava_equals_emulator": same,
+                "host_macs_per_function": emu.stats.host_macs // len(source),
+                "inferences_per_function": emu.stats.inferences / len(source)}
+
+
+def report() -> None:
+    lines = ["## 9. Directly trained SNNs: surrogate gradients and randomized forward gradients (seed 002)", "",
+             "`.venv/bin/python benchmarks/seed002.py TASK --steps N` per task, then `... report`. IF neurons "
+             "(reset by subtraction, threshold 1), T = 32, Adam with a cosine schedule, one torch thread, "
+             "the seed's set-ups (`benchmarks/seed002.py` docstring). Rel L2 on test data; operators: mean over "
+             "test functions. Cost per method measured in one run: passes and seconds for the whole training. "
+             "BP: a forward and a backward pass per step; RFG: one forward-mode (jvp) pass per perturbed block "
+             "(RFG-G 1, RFG-L one per layer). LL rows perturb layer-wise.", ""]
+    for task, title in (("mexican_hat", "Mexican hat regression (2 x 16)"), ("poisson", "1D Poisson, spiking DeepONet (Table 1)"),
+                        ("seponet", "Reaction-diffusion, spiking SepONet")):
+        results = load_json(f"seed002_{task}")
+        if not results:
+            continue
+        lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | fwd + bwd passes | "
+                  "jvp passes | wall s | CPU s |", "|---|---|---|---|---|---|---|---|---|"]
+        for row in PAPER[task]:
+            r = results.get(row)
+            if r is None:
+                continue
+            paper = r["paper"]
+            ratio = f"{r['rel_l2'] / paper:.2f}" if paper else "-"
+            lines.append(f"| {row} | {paper if paper else '(figure only)'} | {r['rel_l2']:.4f} | {ratio} | {r['steps']} | "
+                         f"{r['forward_passes']} + {r['backward_passes']} | {r['jvp_passes']} | "
+                         f"{r['wall_seconds']:.0f} | {r['cpu_seconds']:.0f} |")
+        exports = {k: v for k, v in results.items() if k.endswith("_export")}
+        for key, e in exports.items():
+            lines.append("")
+            lines.append(f"Export of {key[:-7]} to netx (signed IF, Lava simulator): fixed point vs float SNN rel L2 "
+                         f"{e['rel_l2_fixed_point_vs_float_snn']:.2e}; Lava == emulator bit for bit: "
+                         f"{e['lava_equals_emulator']}" +
+                         (f"; host step {e['host_macs_per_function']} MACs and {e['inferences_per_function']:.0f} "
+                          f"sub-network inferences per input function" if "host_macs_per_function" in e else ""))
+        dates = sorted({r["date"] for k, r in results.items() if isinstance(r, dict) and "date" in r})
+        lines += ["", f"Measured: {'; '.join(dates)}.", ""]
+    write_section("seed002", "\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=[*TASKS, "report"])
+    parser.add_argument("--rows", nargs="+", help="methods to train (default: the paper's rows of the task)")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.task == "report":
+        return report()
+    train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed)
+    report()
+
+
+if __name__ == "__main__":
+    main()
