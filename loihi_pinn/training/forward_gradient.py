@@ -13,6 +13,10 @@ dominates (torch 2.3, one thread).
   each perturbing only its group: g_l = (grad_l L . v_l) v_l. The passes are independent
   (parallel on hardware that has the lanes); the variance of each block no longer carries the
   other layers' noise.
+
+``perturbation_gradient`` gives the same estimator by central differences of the loss (two
+forward evaluations a block, no AD): what weight perturbation on a chip, or on integer weights
+through a bit-exact integer forward pass, can do.
 """
 from __future__ import annotations
 
@@ -40,6 +44,31 @@ def forward_gradient(loss: Callable[[Params], torch.Tensor], params: Params, *,
     the perturbed block carry a zero tangent). ``groups``: None for one global perturbation,
     or lists of names, one jvp pass per list (layer-wise); names in no group get no estimate (0).
     Returns (estimates shaped like ``params``, the loss value of the first pass, jvp passes)."""
+    def directional(primals, tangents):
+        with fwad.dual_level():
+            out = fwad.unpack_dual(loss({k: fwad.make_dual(v, tangents[k]) for k, v in primals.items()}))
+        return float(out.primal), out.tangent.detach()
+    return _estimate(directional, params, groups, generator)
+
+
+def perturbation_gradient(loss: Callable[[Params], torch.Tensor | float], params: Params, *, step: float,
+                          groups: list[list[str]] | None = None,
+                          generator: torch.Generator | None = None) -> tuple[Params, float, int]:
+    """The same estimate with no AD at all: grad L . v by central differences,
+    (L(theta + step v) - L(theta - step v)) / (2 step), two evaluations of ``loss`` per block
+    (weight perturbation through any forward pass, e.g. an integer one with ``step`` = 1 LSB).
+    Returns (estimates, the mean of the first block's two loss values, loss evaluations)."""
+    def directional(primals, tangents):
+        up = float(loss({k: v + step * tangents[k] for k, v in primals.items()}))
+        down = float(loss({k: v - step * tangents[k] for k, v in primals.items()}))
+        return (up + down) / 2, torch.tensor((up - down) / (2 * step))
+    estimate, value, blocks = _estimate(directional, params, groups, generator)
+    return estimate, value, 2 * blocks
+
+
+def _estimate(directional, params: Params, groups, generator) -> tuple[Params, float, int]:
+    """Sum over blocks of (grad_block L . v_block) v_block, ``directional(primals, tangents)`` ->
+    (loss value, directional derivative) giving grad L . v for one tangent."""
     primals = {k: v.detach() for k, v in params.items()}
     blocks = [list(primals)] if groups is None else groups
     unknown = [name for block in blocks for name in block if name not in primals]
@@ -49,9 +78,8 @@ def forward_gradient(loss: Callable[[Params], torch.Tensor], params: Params, *,
     value = None
     for block in blocks:
         tangents = {k: rademacher_like(v, generator) if k in block else torch.zeros_like(v) for k, v in primals.items()}
-        with fwad.dual_level():
-            out = fwad.unpack_dual(loss({k: fwad.make_dual(v, tangents[k]) for k, v in primals.items()}))
-        value = float(out.primal) if value is None else value
+        loss_value, derivative = directional(primals, tangents)
+        value = loss_value if value is None else value
         for k in block:
-            estimate[k] = estimate[k] + out.tangent * tangents[k]
+            estimate[k] = estimate[k] + derivative.to(tangents[k].dtype) * tangents[k]
     return estimate, value, len(blocks)
