@@ -26,7 +26,7 @@ import time
 import numpy as np
 import torch
 
-from common import load_json, machine, save_json, write_section  # noqa: E402
+from common import FIGURES_DIR, RESULTS_DIR, load_json, machine, save_json, write_section  # noqa: E402
 
 from loihi_pinn.export.operator_nets import export_operator, export_spiking_mlp  # noqa: E402
 from loihi_pinn.models.operator_nets import SpikingDeepONet, SpikingSepONet  # noqa: E402
@@ -37,6 +37,8 @@ from loihi_pinn.runtime.operator_nets import OperatorRunner  # noqa: E402
 from loihi_pinn.training.direct_snn import operator_loss, regression_loss, train_direct  # noqa: E402
 
 T = 32
+HERE_ROOT = RESULTS_DIR.parent.parent
+MODELS = RESULTS_DIR / "seed002_models"          # the trained networks, for the figures and for fine-tuning
 PAPER = {  # seed 002: section 4 (Mexican hat) and Table 1 (1D Poisson); rel L2
     "mexican_hat": {"SG-BP": 0.0298, "SG-RFG-L": 0.0342, "SG-RFG-G": 0.0426},
     "poisson": {"SG-BP": 0.0246, "WSG-BP": 0.0241, "SG-BP-LL": 0.0264, "WSG-BP-LL": 0.0244,
@@ -134,6 +136,8 @@ def train_rows(task: str, rows: list[str], steps: int, seed: int) -> dict:
         result = train_direct(net, loss, data, method=method, steps=steps, lr=LR[method], batch_size=batch,
                               local_loss=local, seed=seed, log_every=max(steps // 20, 1))
         errors = evaluate()
+        MODELS.mkdir(parents=True, exist_ok=True)
+        torch.save(net.state_dict(), MODELS / f"{task}_{row}.pt")
         results[row] = {**errors, "paper": PAPER[task].get(row), **result.to_dict(), "date": machine()}
         print(f"{task} {row}: {errors} (paper {PAPER[task].get(row)}), {result.wall_seconds:.0f} s")
         if row == "SG-BP":
@@ -179,6 +183,63 @@ def export_and_run(task: str, net, data) -> dict:
                 "inferences_per_function": emu.stats.inferences / len(source)}
 
 
+def figures() -> list[str]:
+    """Seed 002's Figures 5-7 from the saved networks: Mexican hat predictions on a grid, one
+    Poisson test function and one reaction-diffusion test sample; returns the PNG paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    FIGURES_DIR.mkdir(exist_ok=True)
+    paths = []
+    for task in TASKS:
+        rows = [row for row in PAPER[task] if (MODELS / f"{task}_{row}.pt").is_file()]
+        if not rows:
+            continue
+        panels = {}
+        for row in rows:
+            net, _, data, _, _ = TASKS[task](row)
+            net.load_state_dict(torch.load(MODELS / f"{task}_{row}.pt", weights_only=True))
+            with torch.no_grad():
+                if task == "mexican_hat":
+                    axis = torch.linspace(-1, 1, 101)
+                    grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
+                    panels["reference"] = od.mexican_hat(grid.numpy()).reshape(101, 101)
+                    panels[row] = net(grid).numpy().reshape(101, 101)
+                elif task == "poisson":
+                    d = od.poisson_1d_data(seed=0)
+                    k = d["n_train"]                     # the first test function
+                    panels["reference"] = d["u"][k]
+                    panels[row] = net(torch.tensor(d["g"][k:k + 1], dtype=torch.float32), data[1]).numpy()[0]
+                else:
+                    d = od.reaction_diffusion_data(seed=0)
+                    k = d["n_train"]
+                    panels["reference"] = d["u"][k]
+                    panels[row] = net(torch.tensor(d["f"][k:k + 1], dtype=torch.float32), data[1]).numpy()[0]
+        path = FIGURES_DIR / f"seed002_{task}.png"
+        if task == "poisson":
+            fig, ax = plt.subplots(figsize=(7, 4))
+            x = od.poisson_1d_data(n_train=1, n_test=0)["x"]
+            for name, u in panels.items():
+                ax.plot(x, u, "k-" if name == "reference" else "--", lw=2 if name == "reference" else 1, label=name)
+            ax.set(xlabel="x", ylabel="u", title="1D Poisson, first test function: spiking DeepONet")
+            ax.legend(fontsize=7, ncol=2)
+        else:
+            fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3), squeeze=False)
+            extent = (-1, 1, -1, 1) if task == "mexican_hat" else (0, 1, 0, 1)
+            for ax, (name, u) in zip(axes[0], panels.items()):
+                im = ax.imshow(u.T, origin="lower", extent=extent, aspect="auto", cmap="viridis")
+                ax.set_title(name, fontsize=9)
+                fig.colorbar(im, ax=ax, fraction=0.046)
+            axes[0][0].set(xlabel="x", ylabel="y" if task == "mexican_hat" else "t")
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(str(path.relative_to(HERE_ROOT)))
+    return paths
+
+
 def report() -> None:
     lines = ["## 9. Directly trained SNNs: surrogate gradients and randomized forward gradients (seed 002)", "",
              "`.venv/bin/python benchmarks/seed002.py TASK --rows ... --steps N` per task (each row's steps below), "
@@ -217,6 +278,7 @@ def report() -> None:
                        f"sub-network inferences per input function" if "host_macs_per_function" in e else "")]
         dates = sorted({r["date"] for r in results.values() if isinstance(r, dict) and "date" in r})
         lines += ["", f"Measured: {'; '.join(dates)}.", ""]
+    lines += ["Figures (seed 002's Figures 5-7): " + ", ".join(f"`{p}`" for p in figures()), ""]
     write_section("seed002", "\n".join(lines))
 
 
