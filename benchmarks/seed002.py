@@ -75,7 +75,7 @@ def mexican_hat_task(row: str):
     surrogate, _, local = parse(row)
     train, test = od.mexican_hat_data(10_000, seed=0), od.mexican_hat_data(10_000, seed=1)
     net = SpikingMLP((2, 16, 16, 1), timesteps=T, surrogate=surrogate, sigma=0.5, local_heads=local)
-    data = (torch.tensor(train["x"], dtype=torch.float32), torch.tensor(train["y"], dtype=torch.float32))
+    data = (torch.tensor(train["x"], dtype=torch.float32), torch.tensor(train["y"], dtype=torch.float32)), ()
 
     def evaluate():
         with torch.no_grad():
@@ -95,7 +95,7 @@ def poisson_task(row: str):
     g = torch.tensor(d["g"], dtype=torch.float32)
     y = torch.tensor(d["x"][:, None], dtype=torch.float32)
     u = torch.tensor(d["u"], dtype=torch.float32)
-    data = (g[:n], y, u[:n])
+    data = (g[:n], u[:n]), (y,)
 
     def evaluate():
         with torch.no_grad():
@@ -115,7 +115,7 @@ def seponet_task(row: str):
     f = torch.tensor(d["f"], dtype=torch.float32)
     coords = [torch.tensor(d["x"], dtype=torch.float32), torch.tensor(d["t"], dtype=torch.float32)]
     u = torch.tensor(d["u"], dtype=torch.float32)
-    data = (f[:n], coords, u[:n])
+    data = (f[:n], u[:n]), (coords,)
 
     def evaluate():
         with torch.no_grad():
@@ -133,7 +133,8 @@ def train_rows(task: str, rows: list[str], steps: int, seed: int) -> dict:
         torch.manual_seed(seed)
         net, loss, data, batch, evaluate = TASKS[task](row)
         _, method, local = parse(row)
-        result = train_direct(net, loss, data, method=method, steps=steps, lr=LR[method], batch_size=batch,
+        result = train_direct(net, loss, data[0], shared=data[1], method=method, steps=steps, lr=LR[method],
+                              batch_size=batch,
                               local_loss=local, seed=seed, log_every=max(steps // 20, 1))
         errors = evaluate()
         MODELS.mkdir(parents=True, exist_ok=True)
@@ -146,14 +147,14 @@ def train_rows(task: str, rows: list[str], steps: int, seed: int) -> dict:
     return results
 
 
-def export_and_run(task: str, net, data) -> dict:
+def export_and_run(task: str, net, data: tuple) -> dict:
     """Export the trained network to netx (signed IF, Lava simulator) and compare: fixed point
     against the float network on the training inputs, Lava against the emulator on 2 inputs."""
     from tempfile import TemporaryDirectory
 
     with TemporaryDirectory() as tmp:
         if task == "mexican_hat":
-            x = data[0].double().numpy()
+            x = data[0][0].double().numpy()
             path, report = export_spiking_mlp(net, f"{tmp}/hat.net", x)
             start = time.perf_counter()
             same = bool(np.array_equal(Runner(path, "lava-sim", progress=False).predict(x[:2]),
@@ -161,8 +162,8 @@ def export_and_run(task: str, net, data) -> dict:
             return {"rel_l2_fixed_point_vs_float_snn": report["rel_l2_fixed_point_vs_float_snn"],
                     "lava_equals_emulator": same, "lava_seconds": time.perf_counter() - start,
                     "steps_per_inference": report["steps_per_point"]}
-        source = data[0].double().numpy()
-        coords = data[1]
+        source = data[0][0].double().numpy()
+        coords = data[1][0]
         inputs = {"branch": source}
         if task == "poisson":
             inputs["trunk"] = coords.double().numpy()
@@ -172,15 +173,16 @@ def export_and_run(task: str, net, data) -> dict:
         emu = OperatorRunner(folder, "emulator")
         grid = inputs["trunk"] if task == "poisson" else [c.double().numpy() for c in coords]
         fixed = emu.predict(source, grid)
+        cost = emu.stats
         with torch.no_grad():
-            floating = net(data[0], coords).double().numpy()
+            floating = net(data[0][0], coords).double().numpy()
         lava = OperatorRunner(folder, "lava-sim", progress=False)
         few = grid[:2] if task == "poisson" else [g[:2] for g in grid]
         same = bool(np.array_equal(lava.predict(source[:1], few), emu.predict(source[:1], few)))
         return {"rel_l2_fixed_point_vs_float_snn": float(np.linalg.norm(fixed - floating) / np.linalg.norm(floating)),
                 "lava_equals_emulator": same,
-                "host_macs_per_function": emu.stats.host_macs // len(source),
-                "inferences_per_function": emu.stats.inferences / len(source)}
+                "host_macs_per_function": cost.host_macs / len(source),
+                "inferences_per_function": cost.inferences / len(source)}
 
 
 def figures() -> list[str]:
@@ -211,12 +213,12 @@ def figures() -> list[str]:
                     d = od.poisson_1d_data(seed=0)
                     k = d["n_train"]                     # the first test function
                     panels["reference"] = d["u"][k]
-                    panels[row] = net(torch.tensor(d["g"][k:k + 1], dtype=torch.float32), data[1]).numpy()[0]
+                    panels[row] = net(torch.tensor(d["g"][k:k + 1], dtype=torch.float32), data[1][0]).numpy()[0]
                 else:
                     d = od.reaction_diffusion_data(seed=0)
                     k = d["n_train"]
                     panels["reference"] = d["u"][k]
-                    panels[row] = net(torch.tensor(d["f"][k:k + 1], dtype=torch.float32), data[1]).numpy()[0]
+                    panels[row] = net(torch.tensor(d["f"][k:k + 1], dtype=torch.float32), data[1][0]).numpy()[0]
         path = FIGURES_DIR / f"seed002_{task}.png"
         if task == "poisson":
             fig, ax = plt.subplots(figsize=(7, 4))
@@ -274,7 +276,7 @@ def report() -> None:
             lines += ["", f"Export of {key[:-7]} to netx (signed IF, Lava simulator): fixed point against the float SNN "
                       f"rel L2 {e['rel_l2_fixed_point_vs_float_snn']:.2e}; Lava == emulator bit for bit: "
                       f"{e['lava_equals_emulator']}" +
-                      (f"; host step {e['host_macs_per_function']} MACs and {e['inferences_per_function']:.0f} "
+                      (f"; host step {e['host_macs_per_function']:.0f} MACs and {e['inferences_per_function']:.0f} "
                        f"sub-network inferences per input function" if "host_macs_per_function" in e else "")]
         dates = sorted({r["date"] for r in results.values() if isinstance(r, dict) and "date" in r})
         lines += ["", f"Measured: {'; '.join(dates)}.", ""]

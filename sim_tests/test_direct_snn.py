@@ -19,7 +19,7 @@ from loihi_pinn.models.spiking_mlp import SpikingMLP, spike
 from loihi_pinn.problems import operator_data as od
 from loihi_pinn.runtime import Runner
 from loihi_pinn.runtime.operator_nets import OperatorRunner
-from loihi_pinn.training.direct_snn import regression_loss, train_direct
+from loihi_pinn.training.direct_snn import operator_loss, regression_loss, train_direct
 from loihi_pinn.training.forward_gradient import forward_gradient, perturbation_gradient, rademacher_like
 
 
@@ -201,3 +201,17 @@ def test_seponet_shapes_and_host_product(tmp_path):
     (folder / "trunk_1.net").write_bytes(b"x")
     with pytest.raises(InputError, match="not the file operator.json was written with"):
         OperatorRunner(folder)
+
+
+def test_operator_training_batches_functions_and_shares_the_points():
+    torch.manual_seed(0)
+    model = SpikingDeepONet(SpikingMLP((10, 8, 4), timesteps=4, local_heads=True),
+                            SpikingMLP((1, 8, 4), timesteps=4, local_heads=True))
+    g, u, y = torch.randn(6, 10), torch.randn(6, 7), torch.linspace(-1, 1, 7)[:, None]
+    before = model.branch.layers[0].weight.clone()
+    result = train_direct(model, operator_loss, (g, u), shared=(y,), method="rfg-l", steps=3, batch_size=4,
+                          local_loss=True, progress=False)
+    assert result.jvp_passes == 3 * 4 and len(model.layer_groups()) == 4      # branch and trunk, 2 layers each
+    assert not torch.equal(before, model.branch.layers[0].weight)
+    with pytest.raises(InputError, match="one row a sample"):
+        train_direct(model, operator_loss, (g, u[:5]), shared=(y,), steps=1, progress=False)

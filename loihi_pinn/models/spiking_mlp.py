@@ -146,9 +146,3 @@ class SpikingMLP(nn.Module):
                 rates.append(spikes.mean(0))
                 values = layer(spikes)
         return rates
-
-    def config(self) -> dict:
-        """The constructor's arguments (JSON), to rebuild the network around saved weights."""
-        return {"sizes": list(self.sizes), "timesteps": self.timesteps, "lower": self.lower.tolist(),
-                "upper": self.upper.tolist(), "surrogate": self.surrogate, "sigma": self.sigma,
-                "wsg_samples": self.wsg_samples, "reset": self.reset, "local_heads": self.heads is not None}

@@ -4,7 +4,7 @@ without the layer-local loss (LL).
 
     result = train_direct(model, mse_loss, (x, y), method="rfg-l", steps=3000)
 
-``loss_fn(call, *batch, local)`` returns the scalar loss of one batch; ``call(*inputs,
+``loss_fn(call, *batch, *shared, local)`` returns the scalar loss of one batch; ``call(*inputs,
 with_local=...)`` is the model run with the parameters being trained (a functional call, so
 forward-mode AD sees them); with ``local`` the loss is L_global + mean_n L_n over the model's
 local heads. The step is Adam on the gradient (estimate) with a cosine-decayed learning rate.
@@ -66,29 +66,31 @@ def regression_loss(call, x, y, local: bool) -> torch.Tensor:
     return mse_with_local(call(x, with_local=local), y)
 
 
-def operator_loss(call, source, coords, u, local: bool) -> torch.Tensor:
+def operator_loss(call, source, u, coords, local: bool) -> torch.Tensor:
     """Operator learning: ``call(source, coords)`` (DeepONet ``(n_f, n_y)``, SepONet on a grid) against ``u``."""
     return mse_with_local(call(source, coords, with_local=local), u)
 
 
 def _batches(data: tuple, batch_size: int | None, generator: torch.Generator):
-    """An endless stream of batches (tuples like ``data``; the first tensor's rows are the samples,
-    tensors of other lengths and lists pass whole)."""
+    """An endless stream of batches: the same rows of every tensor in ``data``, reshuffled each epoch."""
     n = len(data[0])
+    if any(len(d) != n for d in data):
+        raise InputError(f"the tensors in data must have one row a sample; got lengths {[len(d) for d in data]}")
+    size = n if batch_size is None else min(batch_size, n)
     while True:
         order = torch.randperm(n, generator=generator)
-        size = n if batch_size is None else batch_size
         for start in range(0, n - size + 1, size):
-            idx = order[start:start + size]
-            yield tuple(d[idx] if isinstance(d, torch.Tensor) and len(d) == n else d for d in data)
+            yield tuple(d[order[start:start + size]] for d in data)
 
 
-def train_direct(model: nn.Module, loss_fn: Callable, data: tuple, *, method: str = "bp", steps: int = 2000,
+def train_direct(model: nn.Module, loss_fn: Callable, data: tuple, *, shared: tuple = (), method: str = "bp",
+                 steps: int = 2000,
                  lr: float = 1e-3, final_lr: float = 1e-5, batch_size: int | None = None, local_loss: bool = False,
                  seed: int = 0, log_every: int = 50, progress: bool = True) -> DirectResult:
     """Train ``model`` (a ``SpikingMLP`` or spiking operator; ``layer_groups()`` gives the blocks
-    of RFG-L) in place for ``steps`` Adam steps on batches of ``batch_size`` samples of ``data``
-    (None: all), learning rate cosine from ``lr`` to ``final_lr``."""
+    of RFG-L) in place for ``steps`` Adam steps on batches of ``batch_size`` rows of the tensors in
+    ``data`` (None: all), followed by the ``shared`` arguments (the same every batch, e.g. the
+    trunk's points); learning rate cosine from ``lr`` to ``final_lr``."""
     if method not in METHODS:
         raise InputError(f"unknown training method {method!r}; choose one of: {', '.join(METHODS)}")
     if steps < 1 or lr <= 0:
@@ -107,7 +109,7 @@ def train_direct(model: nn.Module, loss_fn: Callable, data: tuple, *, method: st
     batches = _batches(data, batch_size, generator)
     start, cpu_start = time.perf_counter(), time.process_time()
     for step in tqdm(range(steps), desc=f"{method}{'-ll' if local_loss else ''}", disable=not progress, leave=False):
-        batch = next(batches)
+        batch = (*next(batches), *shared)
         if method == "bp":
             optimizer.zero_grad()
             loss = loss_fn(lambda *a, **k: model(*a, **k), *batch, local_loss)
