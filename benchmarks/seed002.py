@@ -127,19 +127,20 @@ def seponet_task(row: str):
 TASKS = {"mexican_hat": mexican_hat_task, "poisson": poisson_task, "seponet": seponet_task}
 
 
-def train_rows(task: str, rows: list[str], steps: int, seed: int) -> dict:
+def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None) -> dict:
     results = load_json(f"seed002_{task}") or {}
     for row in rows:
         torch.manual_seed(seed)
         net, loss, data, batch, evaluate = TASKS[task](row)
         _, method, local = parse(row)
-        result = train_direct(net, loss, data[0], shared=data[1], method=method, steps=steps, lr=LR[method],
+        result = train_direct(net, loss, data[0], shared=data[1], method=method, steps=steps, lr=lr or LR[method],
                               batch_size=batch,
                               local_loss=local, seed=seed, log_every=max(steps // 20, 1))
         errors = evaluate()
         MODELS.mkdir(parents=True, exist_ok=True)
         torch.save(net.state_dict(), MODELS / f"{task}_{row}.pt")
-        results[row] = {**errors, "paper": PAPER[task].get(row), **result.to_dict(), "date": machine()}
+        results[row] = {**errors, "paper": PAPER[task].get(row), "lr": lr or LR[method], **result.to_dict(),
+                        "date": machine()}
         print(f"{task} {row}: {errors} (paper {PAPER[task].get(row)}), {result.wall_seconds:.0f} s")
         if row == "SG-BP":
             results[f"{row}_export"] = export_and_run(task, net, data)
@@ -258,8 +259,8 @@ def report() -> None:
         results = load_json(f"seed002_{task}")
         if not results:
             continue
-        lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | fwd + bwd passes | "
-                  "jvp passes | CPU s | CPU ms a step |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | lr | fwd + bwd passes | "
+                  "jvp passes | CPU s | CPU ms a step |", "|---|---|---|---|---|---|---|---|---|---|"]
         for row in PAPER[task]:
             r = results.get(row)
             if r is None:
@@ -267,7 +268,8 @@ def report() -> None:
             paper = r["paper"]
             ours = f"{r['rel_l2']:.4f}" + (f" ({r['rel_l2_mean_per_function']:.4f})" if "rel_l2_mean_per_function" in r else "")
             ratio = f"{r['rel_l2'] / paper:.2f}" if paper else "-"
-            lines.append(f"| {row} | {paper if paper else '-'} | {ours} | {ratio} | {r['steps']} | "
+            lr = r.get("lr", LR[parse(row)[1]])
+            lines.append(f"| {row} | {paper if paper else '-'} | {ours} | {ratio} | {r['steps']} | {lr:g} | "
                          f"{r['forward_passes']} + {r['backward_passes']} | {r['jvp_passes']} | "
                          f"{r['cpu_seconds']:.0f} | {1000 * r['cpu_seconds'] / r['steps']:.1f} |")
         for key, e in results.items():
@@ -290,11 +292,12 @@ def main() -> None:
     parser.add_argument("--rows", nargs="+", help="methods to train (default: the paper's rows of the task)")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, help=f"initial Adam learning rate (default by method: {LR})")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.task == "report":
         return report()
-    train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed)
+    train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed, args.lr)
     report()
 
 
