@@ -21,6 +21,7 @@ against the emulator.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -71,6 +72,12 @@ def operator_errors(pred: np.ndarray, true: np.ndarray) -> dict:
             "rel_l2_mean_per_function": rel_l2_mean(pred, true)}
 
 
+@functools.lru_cache(maxsize=None)
+def dataset(name: str) -> dict:
+    """The seed's data set ``name`` (seed 0), made once per run."""
+    return od.make_dataset(name, seed=0)
+
+
 def mexican_hat_task(row: str):
     surrogate, _, local = parse(row)
     train, test = od.mexican_hat_data(10_000, seed=0), od.mexican_hat_data(10_000, seed=1)
@@ -86,7 +93,7 @@ def mexican_hat_task(row: str):
 
 def poisson_task(row: str):
     surrogate, _, local = parse(row)
-    d = od.poisson_1d_data(seed=0)
+    d = dataset("poisson_1d")
     n = d["n_train"]
     bound = [float(1.25 * np.abs(d["g"][:n]).max())] * d["g"].shape[1]
     kwargs = {"timesteps": T, "surrogate": surrogate, "sigma": 0.3, "local_heads": local}
@@ -106,7 +113,7 @@ def poisson_task(row: str):
 
 def seponet_task(row: str):
     surrogate, _, local = parse(row)
-    d = od.reaction_diffusion_data(seed=0)
+    d = dataset("reaction_diffusion")
     n = d["n_train"]
     bound = [float(1.25 * np.abs(d["f"][:n]).max())] * d["f"].shape[1]
     kwargs = {"timesteps": T, "surrogate": surrogate, "sigma": 0.5, "local_heads": local}
@@ -211,19 +218,19 @@ def figures() -> list[str]:
                     panels["reference"] = od.mexican_hat(grid.numpy()).reshape(101, 101)
                     panels[row] = net(grid).numpy().reshape(101, 101)
                 elif task == "poisson":
-                    d = od.poisson_1d_data(seed=0)
+                    d = dataset("poisson_1d")
                     k = d["n_train"]                     # the first test function
                     panels["reference"] = d["u"][k]
                     panels[row] = net(torch.tensor(d["g"][k:k + 1], dtype=torch.float32), data[1][0]).numpy()[0]
                 else:
-                    d = od.reaction_diffusion_data(seed=0)
+                    d = dataset("reaction_diffusion")
                     k = d["n_train"]
                     panels["reference"] = d["u"][k]
                     panels[row] = net(torch.tensor(d["f"][k:k + 1], dtype=torch.float32), data[1][0]).numpy()[0]
         path = FIGURES_DIR / f"seed002_{task}.png"
         if task == "poisson":
             fig, ax = plt.subplots(figsize=(7, 4))
-            x = od.poisson_1d_data(n_train=1, n_test=0)["x"]
+            x = dataset("poisson_1d")["x"]
             for name, u in panels.items():
                 ax.plot(x, u, "k-" if name == "reference" else "--", lw=2 if name == "reference" else 1, label=name)
             ax.set(xlabel="x", ylabel="u", title="1D Poisson, first test function: spiking DeepONet")
