@@ -238,8 +238,9 @@ def figures() -> list[str]:
         else:
             fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3), squeeze=False)
             extent = (-1, 1, -1, 1) if task == "mexican_hat" else (0, 1, 0, 1)
+            lo, hi = panels["reference"].min(), panels["reference"].max()        # one colour scale
             for ax, (name, u) in zip(axes[0], panels.items()):
-                im = ax.imshow(u.T, origin="lower", extent=extent, aspect="auto", cmap="viridis")
+                im = ax.imshow(u.T, origin="lower", extent=extent, aspect="auto", cmap="viridis", vmin=lo, vmax=hi)
                 ax.set_title(name, fontsize=9)
                 fig.colorbar(im, ax=ax, fraction=0.046)
             axes[0][0].set(xlabel="x", ylabel="y" if task == "mexican_hat" else "t")
