@@ -288,6 +288,10 @@ def report() -> None:
                       f"{e['lava_equals_emulator']}" +
                       (f"; host step {e['host_macs_per_function']:.0f} MACs and {e['inferences_per_function']:.0f} "
                        f"sub-network inferences per input function" if "host_macs_per_function" in e else "")]
+        per_step = {row: r["cpu_seconds"] / r["steps"] for row, r in results.items() if "cpu_seconds" in r}
+        if "SG-BP" in per_step:
+            ratios = ", ".join(f"{row} {per_step[row] / per_step['SG-BP']:.2f}x" for row in per_step if "RFG" in row)
+            lines += ["", f"CPU time a training step against SG-BP (the seed claims about 0.34x for RFG): {ratios}."]
         dates = sorted({r["date"] for r in results.values() if isinstance(r, dict) and "date" in r})
         lines += ["", f"Measured: {'; '.join(dates)}.", ""]
     lines += ["Figures (seed 002's Figures 5-7): " + ", ".join(f"`{p}`" for p in figures()), ""]
