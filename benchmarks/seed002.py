@@ -134,8 +134,8 @@ def seponet_task(row: str):
 TASKS = {"mexican_hat": mexican_hat_task, "poisson": poisson_task, "seponet": seponet_task}
 
 
-def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None) -> dict:
-    results = load_json(f"seed002_{task}") or {}
+def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None) -> None:
+    """Train, evaluate and save each row; SG-BP is also exported and run on Lava."""
     for row in rows:
         torch.manual_seed(seed)
         net, loss, data, batch, evaluate = TASKS[task](row)
@@ -146,13 +146,12 @@ def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | No
         errors = evaluate()
         MODELS.mkdir(parents=True, exist_ok=True)
         torch.save(net.state_dict(), MODELS / f"{task}_{row}.pt")
-        results[row] = {**errors, "paper": PAPER[task].get(row), "lr": lr or LR[method], **result.to_dict(),
-                        "date": machine()}
+        new = {row: {**errors, "paper": PAPER[task].get(row), "lr": lr or LR[method], **result.to_dict(),
+                     "date": machine()}}
         print(f"{task} {row}: {errors} (paper {PAPER[task].get(row)}), {result.wall_seconds:.0f} s")
         if row == "SG-BP":
-            results[f"{row}_export"] = export_and_run(task, net, data)
-        save_json(f"seed002_{task}", results)
-    return results
+            new[f"{row}_export"] = export_and_run(task, net, data)
+        save_json(f"seed002_{task}", {**(load_json(f"seed002_{task}") or {}), **new})   # merged: other runs write too
 
 
 def export_and_run(task: str, net, data: tuple) -> dict:
