@@ -60,6 +60,8 @@ def test_if_neuron_by_hand(reset, rate):
 def test_bad_settings_are_refused():
     with pytest.raises(InputError, match="unknown surrogate 'gauss'; choose one of: sg, wsg"):
         SpikingMLP((2, 4, 1), surrogate="gauss")
+    with pytest.raises(InputError, match=r"inputs of shape \(n, 2\); got \(4, 3\)"):
+        SpikingMLP((2, 4, 1))(torch.zeros(4, 3))
     with pytest.raises(InputError, match="unknown reset"):
         SpikingMLP((2, 4, 1), reset="soft")
     with pytest.raises(InputError, match="unknown training method 'adam'"):

@@ -125,6 +125,8 @@ class SpikingMLP(nn.Module):
     def forward(self, x: torch.Tensor, *, with_local: bool = False):
         """Outputs ``(n, d_out)`` for physical inputs ``(n, d_in)``; with ``with_local`` also the
         local heads' predictions (a list of ``(n, d_out)``, one per hidden layer)."""
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise InputError(f"this spiking MLP takes inputs of shape (n, {self.sizes[0]}); got {tuple(x.shape)}")
         h = to_unit_box(x, self.lower.to(x.dtype), self.upper.to(x.dtype))
         values = self.layers[0](h)
         local = []
