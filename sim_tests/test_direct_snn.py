@@ -70,6 +70,7 @@ def test_bad_settings_are_refused():
         train_direct(SpikingMLP((2, 4, 1)), regression_loss, (torch.zeros(4, 2), torch.zeros(4, 1)), local_loss=True)
 
 
+@pytest.mark.slow
 def test_forward_gradient_is_the_directional_derivative_along_its_tangent():
     torch.manual_seed(0)
     a, b = torch.randn(6, 5, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
@@ -116,6 +117,7 @@ def test_training_lowers_the_mexican_hat_loss(method):
     assert (result.jvp_passes, result.backward_passes) == {"bp": (0, 200), "rfg-g": (200, 0), "rfg-l": (600, 0)}[method]
 
 
+@pytest.mark.slow
 def test_data_sets_solve_their_equations():
     hat = od.mexican_hat_data(5, seed=0)
     assert hat["x"].shape == (5, 2) and np.abs(hat["x"]).max() <= 1
