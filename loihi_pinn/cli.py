@@ -720,6 +720,22 @@ def _cmd_demo(args) -> None:
         raise InputError("the Lava simulator and the fixed-point emulator disagree; please report this")
 
 
+def _cmd_snn_data(args) -> None:
+    from tqdm import tqdm
+
+    from loihi_pinn.io import check_output
+    from loihi_pinn.problems.operator_data import make_dataset, save_dataset
+
+    out = check_output(args.out or f"{args.dataset}.npz", force=args.force)
+    extra = {"progress": tqdm} if args.dataset == "reaction_diffusion" and not args.quiet else {}
+    data = make_dataset(args.dataset, seed=args.seed, **extra)
+    shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in data.items() if hasattr(v, "shape") and v.ndim)
+    print(f"data         {args.dataset}: {shapes}")
+    if "solver_check" in data:
+        print(f"solver       {data['notes']}; manufactured solution reproduced to {data['solver_check']:.1e}")
+    print(f"saved        {save_dataset(data, out)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loihi-pinn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -886,6 +902,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from loihi_pinn.cli_parametric import add_parametric_commands
     add_parametric_commands(sub, _whole)
+
+    p = sub.add_parser("snn-data", help="make a data set of seed 002 (Mexican hat, 1D Poisson, reaction-diffusion)")
+    p.add_argument("dataset", choices=["mexican_hat", "poisson_1d", "reaction_diffusion"])
+    p.add_argument("--out", help="the .npz file (default: DATASET.npz)")
+    p.add_argument("--seed", type=_whole(0), default=0)
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_cmd_snn_data)
     return parser
 
 
