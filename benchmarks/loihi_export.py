@@ -7,7 +7,8 @@ Per problem: the shipped ReLU student of the PINN (``loihi_pinn/checkpoints/NAME
 converted exactly to sigma-delta (one neuron a unit, no calibration), or, where no student is
 shipped (sin), the tanh PINN itself (K = 8 ReLU pieces per tanh unit fed through a relay pair,
 T = 8, advanced calibration, 150 iterations per layer); quantize (hidden weights up to 15), calibrate on the
-fixed-point emulator, write ``netx_exports/NAME.net``; rel L2 on the evaluation grid of the float SNN, the fixed-point SNN
+fixed-point emulator, write ``netx_exports/NAME.net``, and fine-tune a student's file in place
+towards its PINN through its integer pass (``loihi-pinn finetune``'s defaults); rel L2 on the evaluation grid of the float SNN, the fixed-point SNN
 and the fixed-point SNN after calibration; activity; the chip estimate. With ``--lava``:
 points per second of the Lava simulator, one network versus several copies side by side, and
 the emulator on the same points, in one run. Writes results/loihi_export.json, the
@@ -24,6 +25,8 @@ from common import HERE, load_json, machine, pinn_macs, save_json, write_section
 
 from loihi_pinn.conversion import convert_checkpoint
 from loihi_pinn.export import export_converted, read_netx
+from loihi_pinn.export.finetune import finetune_export
+from loihi_pinn.loihi.finetune import FinetuneConfig
 from loihi_pinn.loihi.resources import estimate
 from loihi_pinn.problems import PROBLEM_NAMES, get_problem
 from loihi_pinn.runtime import Runner
@@ -55,11 +58,25 @@ def export(problem: str) -> dict:
     est = estimate(read_netx(path), report["synops_per_point"])
     pinn = net.metadata["errors"]["ann_rel_l2"] if form.startswith("tanh") else \
         load_checkpoint(problem).metadata["errors"]["rel_l2"]
-    return {"problem": problem, "form": form, **report, "stream": read_netx(path).metadata["stream"],
-            "seconds": time.perf_counter() - start,
-            "pinn_rel_l2": pinn, "cores": est.cores, "neurons": est.neurons,
-            "synapses": est.synapses, "fits": est.fits_one_chip, "energy_uj": est.energy_uj,
-            "latency_us": est.latency_us, "ann_macs": pinn_macs(problem)}
+    row = {"problem": problem, "form": form, **report, "stream": read_netx(path).metadata["stream"],
+           "seconds": time.perf_counter() - start,
+           "pinn_rel_l2": pinn, "cores": est.cores, "neurons": est.neurons,
+           "synapses": est.synapses, "fits": est.fits_one_chip, "energy_uj": est.energy_uj,
+           "latency_us": est.latency_us, "ann_macs": pinn_macs(problem)}
+    if form == "ReLU student":
+        tune(row)
+    return row
+
+
+def tune(row: dict) -> None:
+    """Fine-tune a student's export in place towards its tanh PINN (``loihi-pinn finetune``'s defaults:
+    back-propagation through the integer pass, 400 steps) and record the result, the new stream
+    interval and the cost per point in ``row``."""
+    path = EXPORTS / f"{row['problem']}.net"
+    _, row["finetune"] = finetune_export(path, path, FinetuneConfig(), against="pinn", progress=False)
+    card = read_netx(path).metadata
+    row.update(stream=card["stream"], messages_per_point=card["loihi_errors"]["messages_per_point"],
+               synops_per_point=card["loihi_errors"]["synops_per_point"])
 
 
 def lava_throughput() -> dict:
@@ -96,13 +113,14 @@ def report(data: dict) -> None:
              "point at a time). "
              "x ANN MACs: against the tanh PINN's multiply-accumulates (burgers' student is wider than its PINN). "
              "Energy/latency: first-order estimate from Loihi 1 per-op figures (Davies et al. 2018).", "",
-             "| problem | network | PINN | float SNN | fixed point | + fixed-point calibration | steps | graded spikes "
-             "/ point | synops / point (x ANN MACs) | streamed: M, rel L2 (drift) | streamed synops / point (x ANN "
-             "MACs) | cores | energy / inference |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| problem | network | PINN | float SNN | fixed point | + fixed-point calibration | + fine-tuning | steps "
+             "| graded spikes / point | synops / point (x ANN MACs) | streamed: M, rel L2 (drift) | streamed synops / "
+             "point (x ANN MACs) | cores | energy / inference |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
+        tuned = f"{r['finetune']['grid_rel_l2_after']:.2e}" if "finetune" in r else "-"
         lines.append(f"| {r['problem']} | {r['form']} | {r['pinn_rel_l2']:.2e} | {r['rel_l2_float_snn']:.2e} | "
-                     f"{r['rel_l2_fixed_point']:.2e} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
+                     f"{r['rel_l2_fixed_point']:.2e} | {r['rel_l2_fixed_point_calibrated']:.2e} | {tuned} | "
                      f"{r['steps_per_point']} | {r['messages_per_point']:.0f} | {r['synops_per_point']:.3g} "
                      f"({r['synops_per_point'] / r['ann_macs']:.2g}x) | {r['stream']['reset_every']}, "
                      f"{r['stream']['rel_l2']:.2e} ({r['stream']['drift_rel_l2']:.1e}) | "
@@ -137,7 +155,8 @@ def report(data: dict) -> None:
              "| streamed: reset every, synops / PINN MACs | neurons | synapses | cores | fits one chip |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in rows:
-        table.append(f"| `{r['problem']}.net` | {r['form']} | {r['rel_l2_fixed_point_calibrated']:.2e} | "
+        final = r["finetune"]["grid_rel_l2_after"] if "finetune" in r else r["rel_l2_fixed_point_calibrated"]
+        table.append(f"| `{r['problem']}.net` | {r['form']}{', fine-tuned' if 'finetune' in r else ''} | {final:.2e} | "
                      f"{r['pinn_rel_l2']:.2e} | {r['steps_per_point']} | {r['messages_per_point']:.0f} | "
                      f"{r['synops_per_point'] / r['ann_macs']:.2g} | {r['stream']['reset_every']}, "
                      f"{r['stream']['synops_per_point'] / r['ann_macs']:.2g} | {r['neurons']} | {r['synapses']} | {r['cores']} | {'yes' if r['fits'] else 'no'} |")
@@ -158,6 +177,11 @@ def main(argv=None) -> None:
             print(f"{problem} ...", flush=True)
             data["problems"].append(export(problem))
             data.update(machine=machine(), date=time.strftime("%Y-%m-%d"))
+            save_json("loihi_export", data)
+    for row in data["problems"]:
+        if row["form"] == "ReLU student" and "finetune" not in row:
+            print(f"{row['problem']}: fine-tuning ...", flush=True)
+            tune(row)
             save_json("loihi_export", data)
     if args.lava:
         data["lava"] = lava_throughput()

@@ -12,8 +12,8 @@ from loihi_pinn.cli import main
 from loihi_pinn.errors import InputError
 from loihi_pinn.export import read_model_card, read_netx
 from loihi_pinn.loihi import FixedPointLayer, QuantizedNetwork
-from loihi_pinn.loihi.finetune import (FinetuneConfig, IntegerPass, activity_forward_gradient, finetune,
-                                       relative_mse, weight_forward_gradient)
+from loihi_pinn.loihi.finetune import (FinetuneConfig, IntegerPass, weight_forward_gradient,
+                                       activity_forward_gradient, finetune, relative_mse)
 from loihi_pinn.problems import problem_from_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,8 +72,8 @@ def test_forward_gradients_converge_to_back_propagation(poisson):
     print(few, many)
     assert many.min() > 0.2 and many.mean() > 0.45 and many.mean() > few.mean() + 0.15       # unbiased: the noise averages out
     readout = len(fixed) - 1                                           # weight perturbation, readout only
-    shares = lambda ps: relative_mse(integer_pass.outputs(ps, messages, raw, sent), wanted)  # noqa: E731
-    estimate = weight_forward_gradient(shares, fixed, [[readout]], 200, generator)[1]
+    total = lambda ps: relative_mse(integer_pass.outputs(ps, messages, raw, sent), wanted).sum()  # noqa: E731
+    estimate = weight_forward_gradient(total, fixed, [[readout]], 200, generator)[1]
     assert _cosines([estimate[readout]], [exact[readout]])[0] > 0.7
     assert all(float(g.abs().max()) == 0 for g in estimate[:readout])  # untouched groups get nothing
 
