@@ -1,8 +1,10 @@
 """Fine-tuning the shipped sigma-delta exports through their integer pass (``loihi-pinn finetune``).
 
+    .venv/bin/python benchmarks/loihi_export.py    # first: the converted networks in runs/bench/loihi/
     .venv/bin/python benchmarks/finetune.py        # resumable; writes results/finetune.json and RESULTS.md
 
-Each shipped ``netx_exports/NAME.net`` is fine-tuned (a copy, in runs/bench/finetune/) by
+Each shipped export as it was before fine-tuning (exported again from loihi_export.py's converted
+network into runs/bench/finetune/) is fine-tuned by
 back-propagation towards its tanh PINN; Poisson and diffusion-reaction also by randomized forward
 gradients (activity perturbation) with the same steps, points and learning rate, and Poisson by
 seed 002's weight perturbation (RFG-G); then each by back-propagation towards the reference
@@ -13,14 +15,16 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from common import HERE, load_json, machine, save_json, write_section
 
+from loihi_pinn.export import export_converted
 from loihi_pinn.export.finetune import finetune_export
 from loihi_pinn.loihi.finetune import FinetuneConfig
 
 ROOT = HERE.parent
-EXPORTS = ROOT / "netx_exports"
+CONVERTED = ROOT / "runs" / "bench" / "loihi"      # benchmarks/loihi_export.py's converted networks
 OUT = ROOT / "runs" / "bench" / "finetune"
 FILES = ("sin", "poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
 TANGENTS = 2                     # rfg: random tangents a layer and step; the rest are finetune's defaults
@@ -28,11 +32,20 @@ RUNS = ([(name, "bp", "pinn") for name in FILES] + [(name, "rfg", "pinn") for na
         + [("poisson", "rfg-weights", "pinn")] + [(name, "bp", "reference") for name in FILES])
 
 
+def start(name: str) -> Path:
+    """The export before fine-tuning: the converted network that benchmarks/loihi_export.py shipped,
+    exported again (quantized and calibrated, the same integers as the shipped file had)."""
+    path = OUT / f"{name}_start.net"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        export_converted(CONVERTED / f"{name}.snn", path)
+    return path
+
+
 def run(name: str, method: str, against: str) -> dict:
     config = FinetuneConfig(method=method, tangents=TANGENTS)
-    OUT.mkdir(parents=True, exist_ok=True)
-    _, report = finetune_export(EXPORTS / f"{name}.net", OUT / f"{name}_{method}_{against}.net", config,
-                                against=against, progress=False)
+    _, report = finetune_export(start(name), OUT / f"{name}_{method}_{against}.net", config, against=against,
+                                progress=False)
     return {"file": name, **report}
 
 
