@@ -74,8 +74,8 @@ def main() -> None:
     defaults = FinetuneConfig()
     text = (f"Command: `.venv/bin/python benchmarks/finetune.py` ({data['machine']}). "
             f"{defaults.steps} steps of {defaults.points} fresh points, Adam at lr {defaults.lr:g} (a fraction of "
-            f"each tensor's largest integer) with cosine decay, {TANGENTS} random tangents a layer and step for rfg, best of the "
-            f"held-out checks (4,096 points) kept. Grid rel L2: against the reference on the evaluation grid.\n\n"
+            f"each tensor's largest integer) with cosine decay, {TANGENTS} random tangents a layer and step for rfg, "
+            f"best of the held-out checks (4,096 points) kept. Grid rel L2: against the reference on the evaluation grid.\n\n"
             + table(data["runs"]))
     write_section("finetune", text)
 

@@ -15,9 +15,10 @@ the floored messages pass tangents straight through. Three gradient estimators:
   number of weights: on 20,000 integers it does not move them (benchmarks/finetune.py).
 - ``bp``: the same gradient by back-propagation, the reference the seed compares against.
 
-Latent float parameters (each tensor's integers over its largest magnitude) keep the sub-integer part of the updates; the network holds their rounding. The best network on held-out
-points (whose states keep the export's 24-bit headroom) is kept: fine-tuning never returns a
-network worse than it started on those points.
+Latent float parameters (each tensor's integers over its largest magnitude) keep the sub-integer
+part of the updates; the network holds their rounding. The best network on held-out points (whose
+states keep the export's 24-bit headroom) is kept: fine-tuning never returns a network worse than
+it started on those points.
 """
 from __future__ import annotations
 
@@ -153,7 +154,8 @@ def activity_forward_gradient(loss: Callable, inputs: list[torch.Tensor], sizes:
     of the per-point losses, ``torch.autograd.forward_ad``: 4x faster here than
     ``torch.func.jvp``), the estimate ``d_s u_s`` of d loss / d z, then the layer's own
     weight and bias gradients exactly from its inputs ``inputs[l]`` ``(n, fan_in)`` (z = x W^T +
-    B << 6, W and B the latent parameters times ``scales``, ``tensor_units``). ``loss(nudges)`` returns per-point shares."""
+    B << 6, W and B the latent parameters times ``scales``, ``tensor_units``). ``loss(nudges)``
+    returns per-point shares."""
     grads, value, jvps = [], 0.0, 0
     for k, (x, size, (ws, bs)) in enumerate(zip(inputs, sizes, scales)):
         dz = torch.zeros(len(x), size, dtype=torch.float64)
