@@ -76,9 +76,9 @@ FINDINGS = """What the tables say (measured 2026-11-24; runs named "scratch" are
 - **What still misses.** The student's fit. Burgers' 6 x 40 student stopped at 3.7e-3 (fixed point 7.0e-3); at
   6 x 64 it reaches 2.2e-3 (3.5e-3), at 2.5x the PINN's MACs. Widening diffusion_reaction's student did not help
   (3 x 160: 1.17e-3, against 1.13e-3 at 3 x 100; scratch, `runs/diffusion_reaction_relu_w160`): its distillation
-  error is not a capacity limit. Beltrami's at 4 x 192 reached 5.3e-3 (6.7e-3 at 4 x 128; scratch,
-  `runs/beltrami_relu_w192`, 59 min), still above the 5e-3 target before fixed point at 2.2x the PINN's MACs:
-  not shipped. A deeper diffusion_reaction student (4 x 100, 8,000 Adam steps + 1,500 L-BFGS; scratch,
+  error is not a capacity limit. Beltrami's at 4 x 192 reached 5.3e-3 (6.7e-3 at 4 x 128; `runs/beltrami_relu_w192`,
+  59 min). It is now the shipped student (train.sh); fine-tuned, its export reaches 4.95e-3 at 1.1x the PINN's MACs
+  one point at a time, 0.96x streamed (section 5). The tables here still measure the 4 x 128 student. A deeper diffusion_reaction student (4 x 100, 8,000 Adam steps + 1,500 L-BFGS; scratch,
   `runs/dr_relu_d4`) stopped at 1.14e-3 too: three sizes and two budgets end within 4% of each other, so the
   floor is the distillation (ReLU pieces fitted by Adam and L-BFGS to a smooth field), not the chip.
 - **Fine-tuning the export** through its integer pass (`loihi-pinn finetune`, section "finetune") recovers part of
