@@ -671,14 +671,11 @@ def _cmd_demo(args) -> None:
     print(f"== 1. the Poisson PINN ({teacher['checkpoint']}, tanh) and its ReLU student ({DEMO_STUDENT}: distilled on "
           f"dense points, rel L2 {student.metadata['student']['rel_l2_vs_teacher']:.2e} vs the PINN) ==")
     print("== 2. convert the student: sigma-delta (Loihi 2 native), one ReLU neuron a unit, exact ==")
-    _cmd_convert(argparse.Namespace(checkpoint=DEMO_STUDENT, neuron="sigma_delta", timesteps=8,
-                                    calibration="none", objective="output", percentile=99.9, pieces=None,
-                                    calibration_points=2048, iterations=1, seed=0, quiet=False, out=snn_path,
-                                    force=True, domain=None, problem=None, raw_inputs=False, unit_inputs=False,
-                                    activation=None))
+    parser = build_parser()                  # the stages run as the commands would, with their defaults
+    _cmd_convert(parser.parse_args(["convert", DEMO_STUDENT, "--neuron", "sigma_delta", "--calibration", "none",
+                                    "--out", str(snn_path), "--force"]))
     print("\n== 3. quantize to Loihi 2 fixed point, export netx HDF5 ==")
-    _cmd_export(argparse.Namespace(converted=snn_path, out=net_path, calibration_points=2048, seed=0,
-                                   headroom=2.0, weight_max=15, no_calibration=False, force=True))
+    _cmd_export(parser.parse_args(["export", str(snn_path), "--out", str(net_path), "--force"]))
     problem = get_problem("poisson")
     grid = problem.evaluation_points()
     subset = grid[np.random.default_rng(0).permutation(len(grid))[:args.lava_points]]

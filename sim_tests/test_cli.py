@@ -98,3 +98,13 @@ def test_a_file_that_is_no_network_exits_2(tmp_path, capsys):
     junk.write_text("hello")
     assert main(["evaluate", str(junk)]) == 2
     assert "is not a converted loihi-pinn network" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_runs_the_pipeline_to_lava(tmp_path, capsys):
+    """`make demo`'s command, on a few Lava points: every stage runs as its command would."""
+    assert main(["demo", "--out", str(tmp_path), "--lava-points", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "Lava simulator == fixed-point emulator bit for bit: yes" in printed
+    assert "| the grid as a stream" in printed
+    assert (tmp_path / "poisson.png").stat().st_size > 10_000 and (tmp_path / "poisson_relu.net").is_file()
