@@ -66,7 +66,7 @@ def test_forward_gradients_converge_to_back_propagation(poisson):
     def activity(tangents):
         return activity_forward_gradient(
             lambda nudges: relative_mse(integer_pass.outputs(fixed, messages, raw, sent, nudges), wanted),
-            inputs, [l.size for l in qnet.layers], integer_pass.scales, tangents, generator)[1]
+            inputs, [l.size for l in qnet.layers], integer_pass.scales, integer_pass.shift, tangents, generator)[1]
 
     few, many = _cosines(activity(1), exact), _cosines(activity(8), exact)
     print(few, many)

@@ -39,7 +39,6 @@ from .fixed_point import STATE_LIMIT, WEIGHT_MAX, WEIGHT_MIN, StateOverflow
 from .network import QuantizedNetwork
 
 METHODS = ("rfg", "rfg-weights", "bp")
-STATE_EXP = 6                     # sigma-delta: messages are activations >> 6, biases are stored << 6
 
 
 @dataclass
@@ -74,9 +73,6 @@ def tensor_units(qnet: QuantizedNetwork) -> list[tuple[float, float]]:
     """Per layer, the largest |file weight| and |bias| (at least 1): latent parameters are the
     integers over these, so one learning rate means the same relative step in every tensor
     (hidden weights of 5 bits, readout weights of 8, biases of 15)."""
-    if qnet.neuron != "sigma_delta":
-        raise InputError(f"fine-tuning runs on sigma-delta exports (the ReLU network Loihi 2's SDNN runs); "
-                         f"this file's neurons are {qnet.neuron!r}")
     return [(float(max(1, np.abs(l.weight).max())), float(max(1, np.abs(l.bias).max(initial=0))))
             for l in qnet.layers]
 
@@ -96,6 +92,10 @@ class IntegerPass:
     latent parameters ``[w_0, b_0, w_1, b_1, ..., w_L]`` (file integers over ``tensor_units``)."""
 
     def __init__(self, qnet: QuantizedNetwork):
+        self.shift = qnet.model.relu_shift          # messages relu(sigma + bias << shift) >> shift
+        if self.shift is None:
+            raise InputError(f"fine-tuning runs on sigma-delta exports (the ReLU network Loihi 2's SDNN runs); "
+                             f"this file's neurons are {qnet.neuron!r}")
         self.qnet = qnet
         self.scales = tensor_units(qnet)
 
@@ -131,12 +131,12 @@ class IntegerPass:
         for k, (layer, (ws, bs)) in enumerate(zip(q.layers, self.scales)):
             z = m @ _round_through(next(it) * ws).T
             if not layer.readout:
-                z = z + _round_through(next(it) * bs) * 2 ** STATE_EXP
+                z = z + _round_through(next(it) * bs) * 2 ** self.shift
             if k in nudges:
                 z = z + nudges[k]
             if layer.readout:
                 return _exact_through(z, raw) / q.output_scale + torch.as_tensor(q.output_offset)
-            m = _exact_through(torch.relu(z) / 2 ** STATE_EXP, sent[k])
+            m = _exact_through(torch.relu(z) / 2 ** self.shift, sent[k])
 
 
 def relative_mse(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -146,7 +146,7 @@ def relative_mse(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def activity_forward_gradient(loss: Callable, inputs: list[torch.Tensor], sizes: list[int],
-                              scales: list[tuple[float, float]], tangents: int,
+                              scales: list[tuple[float, float]], shift: int, tangents: int,
                               generator: torch.Generator) -> tuple[float, list[torch.Tensor], int]:
     """Randomized forward gradient by activity perturbation (Ren et al., ICLR 2023: variance grows
     with a layer's neurons, not its weights): per layer, tangents u ``(n, neurons)`` on every
@@ -154,7 +154,7 @@ def activity_forward_gradient(loss: Callable, inputs: list[torch.Tensor], sizes:
     of the per-point losses, ``torch.autograd.forward_ad``: 4x faster here than
     ``torch.func.jvp``), the estimate ``d_s u_s`` of d loss / d z, then the layer's own
     weight and bias gradients exactly from its inputs ``inputs[l]`` ``(n, fan_in)`` (z = x W^T +
-    B << 6, W and B the latent parameters times ``scales``, ``tensor_units``). ``loss(nudges)``
+    B << ``shift``, W and B the latent parameters times ``scales``, ``tensor_units``). ``loss(nudges)``
     returns per-point shares."""
     grads, value, jvps = [], 0.0, 0
     for k, (x, size, (ws, bs)) in enumerate(zip(inputs, sizes, scales)):
@@ -167,7 +167,7 @@ def activity_forward_gradient(loss: Callable, inputs: list[torch.Tensor], sizes:
             dz += d[:, None] * u / tangents
         grads.append(ws * dz.T @ x)
         if k < len(inputs) - 1:
-            grads.append(bs * 2 ** STATE_EXP * dz.sum(0))
+            grads.append(bs * 2 ** shift * dz.sum(0))
     return value, grads, jvps
 
 
@@ -182,11 +182,10 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
     ``(n, d_out)``) on points of its box. Returns the network, restored to the best held-out
     check, and a report: rel L2 against the target on the held-out points before and after, the
     steps, integer passes, JVPs or backward passes, wall time and how many integers changed."""
-    torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    problem_pass = IntegerPass(qnet)
-    params = problem_pass.latent()
+    integer_pass = IntegerPass(qnet)
+    params = integer_pass.latent()
     start = [(l.weight.copy(), l.bias.copy()) for l in qnet.layers]
     headroom = float(qnet.metadata.get("quantization", {}).get("headroom", 1.0))
     val_points = _draw(qnet, config.validation_points, rng)
@@ -194,7 +193,7 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
 
     def check() -> tuple[float, int]:
         """Held-out rel L2 and peak state, the off-chip output offset refitted first."""
-        raw, _, peaks = problem_pass.run(val_messages)
+        raw, _, peaks = integer_pass.run(val_messages)
         qnet.output_offset = (np.asarray(qnet.output_offset) + (val_target - qnet.decode(raw)).mean(0)).tolist()
         error = float(np.linalg.norm(qnet.decode(raw) - val_target) / np.linalg.norm(val_target))
         return error, max(peaks)
@@ -214,11 +213,11 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
         messages = qnet.encode(points)
         wanted = torch.as_tensor(target(points), dtype=torch.float64)
         try:
-            raw, sent, _ = problem_pass.run(messages)
+            raw, sent, _ = integer_pass.run(messages)
         except StateOverflow:                      # this update left 24 bits: back to the best, smaller steps
             overflows += 1
             _restore(qnet, best[1])
-            latent_values = problem_pass.latent()
+            latent_values = integer_pass.latent()
             with torch.no_grad():
                 for p, value in zip(latent, latent_values):
                     p.copy_(value)
@@ -228,7 +227,7 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
         passes += 1
 
         def shares(ps, nudges=None):
-            return relative_mse(problem_pass.outputs(ps, messages, raw, sent, nudges), wanted)
+            return relative_mse(integer_pass.outputs(ps, messages, raw, sent, nudges), wanted)
 
         if config.method == "bp":
             value = shares(latent).sum()
@@ -241,8 +240,8 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
             if config.method == "rfg":
                 inputs = [torch.as_tensor(a, dtype=torch.float64) for a in [messages, *sent]]
                 value, grads, n = activity_forward_gradient(lambda nudges: shares(fixed, nudges), inputs,
-                                                            [l.size for l in qnet.layers], problem_pass.scales,
-                                                            config.tangents, generator)
+                                                            [l.size for l in qnet.layers], integer_pass.scales,
+                                                            integer_pass.shift, config.tangents, generator)
             else:
                 value, grads, n = weight_forward_gradient(lambda ps: shares(ps).sum(), fixed, groups,
                                                            config.tangents, generator)
@@ -251,7 +250,7 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
                 p.grad = g
         optimizer.step()
         schedule.step()
-        problem_pass.store(latent)
+        integer_pass.store(latent)
         bar.set_postfix(rel_l2=f"{value ** 0.5:.2e}")
         if (step + 1) % config.check_every == 0 or step == config.steps - 1:
             try:

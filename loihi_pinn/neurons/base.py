@@ -73,6 +73,8 @@ class NeuronModel:
     delta_coded: bool = False                  # sends only changes: an inference starts from the network's
                                                # zero-input rest state, and points can follow one another in a
                                                # stream without a reset (loihi/stream.py)
+    relu_shift: int | None = None              # hidden layers send relu(sigma + bias << s) >> s: the integer pass
+                                               # is a ReLU network that loihi/finetune.py can differentiate
 
     # -- NIR ---------------------------------------------------------------------------------
     nir_note: str | None = "NIR 1.0 has no node for this neuron"   # why its layers have no NIR node; None: they have

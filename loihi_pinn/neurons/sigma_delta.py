@@ -131,6 +131,7 @@ class SigmaDelta(NeuronModel):
                 "output = readout sigma / output_scale + output_offset")
     input_every_step = False
     delta_coded = True
+    relu_shift = STATE_EXP
 
     # -- conversion ----------------------------------------------------------------------------
     def realize(self, activation, z, pieces):
