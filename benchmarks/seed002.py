@@ -266,8 +266,10 @@ def report() -> None:
         results = load_json(f"seed002_{task}")
         if not results:
             continue
+        dates = sorted({r["date"] for r in results.values() if isinstance(r, dict) and "date" in r})
+        machine_of = {date: chr(ord("a") + i) for i, date in enumerate(dates)}
         lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | lr | fwd + bwd passes | "
-                  "jvp passes | CPU s | CPU ms a step |", "|---|---|---|---|---|---|---|---|---|---|"]
+                  "jvp passes | CPU s | CPU ms a step | measured on |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for row in PAPER[task]:
             r = results.get(row)
             if r is None:
@@ -278,7 +280,7 @@ def report() -> None:
             lr = r.get("lr", LR[parse(row)[1]])
             lines.append(f"| {row} | {paper if paper else '-'} | {ours} | {ratio} | {r['steps']} | {lr:g} | "
                          f"{r['forward_passes']} + {r['backward_passes']} | {r['jvp_passes']} | "
-                         f"{r['cpu_seconds']:.0f} | {1000 * r['cpu_seconds'] / r['steps']:.1f} |")
+                         f"{r['cpu_seconds']:.0f} | {1000 * r['cpu_seconds'] / r['steps']:.1f} | {machine_of[r['date']]} |")
         for key, e in results.items():
             if not key.endswith("_export"):
                 continue
@@ -289,12 +291,12 @@ def report() -> None:
                        f"sub-network inferences per input function" if "host_macs_per_function" in e else "")]
         per_step = {row: r["cpu_seconds"] / r["steps"] for row, r in results.items() if "cpu_seconds" in r}
         ratios = ", ".join(f"{row} {per_step[row] / per_step[base]:.2f}x" for row in per_step
-                           if "RFG" in row and (base := row.split("-")[0] + "-BP") in per_step)
+                           if "RFG" in row and (base := row.split("-")[0] + "-BP") in per_step
+                           and results[row]["date"] == results[base]["date"])      # one machine's seconds only
         if ratios:
-            lines += ["", f"CPU time a training step against BP with the same surrogate (the seed claims about "
-                          f"0.34x for RFG): {ratios}."]
-        dates = sorted({r["date"] for r in results.values() if isinstance(r, dict) and "date" in r})
-        lines += ["", f"Measured: {'; '.join(dates)}.", ""]
+            lines += ["", f"CPU time a training step against BP with the same surrogate, measured on the same machine "
+                          f"(the seed claims about 0.34x for RFG): {ratios}."]
+        lines += ["", "Measured on: " + "; ".join(f"({machine_of[d]}) {d}" for d in dates) + ".", ""]
     lines += ["Budgets are ours (the seed gives none) and shrunk for a shared 2-core machine: RFG needs many more "
               "steps than BP (Poisson SG-RFG-L: 0.484 after 1000 steps, 0.200 after 4000), so the RFG rows are "
               "budget-limited, not converged; run them with larger `--steps` to close the gap. RFG-G costs about "

@@ -104,6 +104,9 @@ def _cmd_train(args) -> None:
     problem = get_problem(args.problem)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if (args.device != "cpu" or args.batch is not None) and (args.model == "spinn" or args.activation == "tanh"):
+        raise InputError("--device and --batch are for networks distilled from a PINN (--activation relu, qcfs, slip "
+                         "or bitserial with --init-from); a tanh PINN or SPINN trains on the CPU")
     if args.model == "spinn":
         return _train_separable(problem, args)
     if args.rank is not None:
@@ -206,7 +209,8 @@ def _train_quantized(problem, args) -> None:
         activation, tag = "slip", f"N = {args.levels}"
         params = {"levels": args.levels, "slope": 0.0 if args.activation == "qcfs" else args.slope}
     config = DistillConfig(steps=DistillConfig.steps if args.steps is None else args.steps,
-                           lr=DistillConfig.lr if args.lr is None else args.lr, seed=args.seed, sparsity=args.sparsity)
+                           lr=DistillConfig.lr if args.lr is None else args.lr, seed=args.seed, sparsity=args.sparsity,
+                           batch=args.batch or DistillConfig.batch, device=args.device)
     size = args.bits if activation == "bitserial" else args.levels
     out = check_output(args.out or f"runs/{problem.name}_{args.activation}{size}", force=args.force, folder=True)
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -223,8 +227,9 @@ def _train_student(problem, teacher, args) -> None:
     from loihi_pinn.training.student import StudentConfig, distill_student
 
     config = StudentConfig(**{k: v for k, v in dict(steps=args.steps, lr=args.lr, lbfgs_steps=args.lbfgs_steps,
-                                                   hidden_layers=args.hidden_layers, width=args.width).items()
-                              if v is not None}, seed=args.seed)
+                                                   hidden_layers=args.hidden_layers, width=args.width,
+                                                   batch=args.batch).items()
+                              if v is not None}, seed=args.seed, device=args.device)
     out = check_output(args.out or f"runs/{problem.name}_relu", force=args.force, folder=True)
     command = "loihi-pinn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     _, info = distill_student(problem, teacher, config, out, command=command, progress=not args.quiet)
@@ -522,6 +527,10 @@ def _cmd_export(args) -> None:
     if f"rel_l2_fixed_point_calibrated{suffix}" in report:
         line += f", after fixed-point calibration {report['rel_l2_fixed_point_calibrated' + suffix]:.3e}"
     print(line + (" vs the float SNN (no reference solution)" if suffix else ""))
+    trials = report.get("weight_max_trials_rel_l2_vs_float_snn")
+    if trials:
+        print(f"weight_max   {report['weight_max']}, the closest to the float SNN on the calibration points of "
+              + ", ".join(f"{w}: {e:.3e}" for w, e in trials.items()))
     print(f"per point    {report['steps_per_point']} steps, {report['messages_per_point']:.0f} spikes (messages), "
           f"{report['synops_per_point']:.0f} synaptic ops")
     print(f"saved        {path}")
@@ -746,6 +755,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_number(0, open_low=True), help="initial Adam learning rate")
     p.add_argument("--seed", type=_whole(0), default=0)
     p.add_argument("--threads", type=_whole(1), help="torch CPU threads")
+    p.add_argument("--device", default="cpu", help="distilled networks (--init-from): train on cpu or cuda")
+    p.add_argument("--batch", type=_whole(1), help="distilled networks: fresh points per Adam step (default 4096)")
     p.add_argument("--dtype", choices=["float32", "float64"], help="training precision (default: the problem's)")
     p.add_argument("--hidden-layers", type=_whole(1), help="tanh network: hidden layers (default: the problem's)")
     p.add_argument("--width", type=_whole(1), help="tanh network: units per hidden layer (default: the problem's)")
@@ -828,9 +839,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--calibration-points", type=_whole(1), default=2048)
     p.add_argument("--headroom", type=_number(1), default=2.0, help="24-bit state kept free above the calibration peak")
-    p.add_argument("--weight-max", type=_whole(8), default=15,
-                   help="sigma-delta: largest hidden-layer file weight (<= 254); fewer weight bits leave more "
-                        "for activations")
+    p.add_argument("--weight-max", type=_whole(8),
+                   help="largest hidden-layer file weight (<= 254); fewer weight bits leave more for activations "
+                        "(default: the neuron model's: 15 for sigma-delta; the IF models try 15, 31, 63 and 127 "
+                        "and keep the closest to the float SNN on the calibration points)")
     p.add_argument("--no-calibration", action="store_true", help="skip bias calibration on the fixed-point emulator")
     p.add_argument("--seed", type=_whole(0), default=0)
     p.set_defaults(run=_cmd_export)

@@ -14,6 +14,7 @@ from loihi_pinn.conversion import emulate
 from loihi_pinn.conversion.direct_snn import spiking_network
 from loihi_pinn.errors import InputError
 from loihi_pinn.export.operator_nets import export_operator, export_spiking_mlp
+from loihi_pinn.loihi import best_weight_max, quantize
 from loihi_pinn.models.operator_nets import SpikingDeepONet, SpikingSepONet
 from loihi_pinn.models.spiking_mlp import SpikingMLP, spike
 from loihi_pinn.problems import operator_data as od
@@ -156,6 +157,22 @@ def test_the_exported_network_runs_the_trained_dynamics(reset):
         assert np.allclose(emulate(snn, x.numpy())[0], net(x).numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("reset", ["subtract", "hard"])
+def test_the_if_quantizer_keeps_hidden_weights_within_weight_max(reset):
+    """The cap is honored in every layer but the readout (which calibration refits), and used."""
+    torch.manual_seed(0)
+    points = od.mexican_hat_data(256, seed=3)["x"]
+    snn = spiking_network(SpikingMLP((2, 16, 16, 1), timesteps=16, reset=reset))
+    for weight_max in (15, 63):
+        qnet = quantize(snn, points, weight_max=weight_max)
+        peaks = [int(np.abs(layer.weight).max()) for layer in qnet.layers[:-1]]
+        assert max(peaks) == weight_max, peaks
+    with pytest.raises(InputError, match="weight_max"):
+        quantize(snn, points, weight_max=300)
+    chosen, trials = best_weight_max(snn, points)
+    assert set(trials) == set(snn.model.weight_max_candidates) and trials[chosen] == min(trials.values())
+
+
 @pytest.mark.slow
 def test_exports_run_on_lava_bit_for_bit(tmp_path):
     """A spiking MLP of each reset and a DeepONet: the Lava simulator equals the emulator; the
@@ -165,8 +182,8 @@ def test_exports_run_on_lava_bit_for_bit(tmp_path):
     for reset in ("subtract", "hard"):
         net = SpikingMLP((2, 16, 16, 1), timesteps=16, reset=reset)
         path, report = export_spiking_mlp(net, tmp_path / f"{reset}.net", points)
-        # loose: the IF quantizer leaves the held input few bits (README: directly trained SNNs)
-        assert report["rel_l2_fixed_point_vs_float_snn"] < 0.5
+        # rate coding over 16 steps: a spike flipped by rounding moves a value by 1/16
+        assert report["rel_l2_fixed_point_vs_float_snn"] < 0.25
         lava, emu = Runner(path, "lava-sim", progress=False), Runner(path, "emulator")
         assert np.array_equal(lava.predict(points[:3]), emu.predict(points[:3]))
         assert lava.network.model.loihi_native == (reset == "hard")        # hard reset: stock CUBA
@@ -182,7 +199,7 @@ def test_exports_run_on_lava_bit_for_bit(tmp_path):
     emu = OperatorRunner(folder, "emulator")
     fixed = emu.predict(g, y)
     assert fixed.shape == (64, 101) and emu.stats.host_macs == 64 * 101 * 32
-    assert np.linalg.norm(fixed - floating) < 0.5 * np.linalg.norm(floating)
+    assert np.linalg.norm(fixed - floating) < 0.2 * np.linalg.norm(floating)
     lava = OperatorRunner(folder, "lava-sim", progress=False)
     assert np.array_equal(lava.predict(g[:2], y[:2]), emu.predict(g[:2], y[:2]))
     assert lava.stats.inferences == 4

@@ -18,7 +18,7 @@ from loihi_pinn.conversion.expansion import SINGLE
 from loihi_pinn.conversion.network import SpikingLayer
 from loihi_pinn.errors import InputError
 from loihi_pinn.export import read_model_card, read_netx, write_netx
-from loihi_pinn.loihi import quantize
+from loihi_pinn.loihi import best_weight_max, quantize
 from loihi_pinn.loihi.lava_env import import_netx
 from loihi_pinn.models import PINN, build_mlp
 from loihi_pinn.neurons import NEURON_MODELS, get_neuron, register_neuron, unregister_neuron
@@ -60,7 +60,10 @@ def _network(model, tmp_path):
     pinn = PINN(build_mlp([2, 8, 8, 1], activation), LOWER, UPPER)
     points = np.random.default_rng(0).uniform(LOWER, UPPER, (256, 2))
     snn = convert(pinn, model.name, TIMESTEPS, points, pieces=4, metadata={"problem": "contract"})
-    qnet = quantize(snn, points)
+    weight_max, trials = best_weight_max(snn, points, calibrate=False)
+    assert weight_max in model.weight_max_candidates and all(1 <= w <= 254 for w in model.weight_max_candidates)
+    assert len(trials) == (len(model.weight_max_candidates) if len(model.weight_max_candidates) > 1 else 0)
+    qnet = quantize(snn, points, weight_max=weight_max)
     return snn, qnet, write_netx(qnet, tmp_path / f"{model.name}.net"), points
 
 

@@ -23,7 +23,7 @@ from loihi_pinn.conversion.direct_snn import spiking_network
 from loihi_pinn.errors import InputError
 from loihi_pinn.evaluation import relative_l2
 from loihi_pinn.io import replacing
-from loihi_pinn.loihi import calibrate_fixed_point, quantize
+from loihi_pinn.loihi import best_weight_max, calibrate_fixed_point, quantize
 from loihi_pinn.models.operator_nets import SpikingDeepONet
 from loihi_pinn.models.spiking_mlp import SpikingMLP
 
@@ -36,17 +36,19 @@ HOST_STEP = {"deeponet": "u[f, y] = sum_i branch[f, i] * trunk[y, i] + bias, on 
 
 def export_spiking_mlp(mlp: SpikingMLP, out, points, *, metadata: dict | None = None,
                        headroom: float = 2.0) -> tuple[Path, dict]:
-    """Quantize ``mlp`` on ``points`` ``(n, d_in)`` (physical inputs, which also set the scales),
-    calibrate its readout on the fixed-point emulator against the float SNN, and write ``out``.
+    """Quantize ``mlp`` on ``points`` ``(n, d_in)`` (physical inputs, which also set the scales)
+    at the best of its neuron model's weight caps (``loihi.best_weight_max``), calibrate its readout on the fixed-point emulator against the float SNN, and write ``out``.
     The report (also in the model card): rel L2 of the fixed point against the float SNN on the
     points, steps per inference, peak state."""
     points = np.asarray(points, dtype=np.float64)
     snn = spiking_network(mlp, metadata)
-    qnet = quantize(snn, points, headroom=headroom)
+    weight_max, trials = best_weight_max(snn, points, headroom=headroom)
+    qnet = quantize(snn, points, headroom=headroom, weight_max=weight_max)
     calibrate_fixed_point(qnet, snn, points)
     fixed, stats = qnet.run(points)
     report = {"rel_l2_fixed_point_vs_float_snn": relative_l2(fixed, emulate(snn, points)[0]), "points": len(points),
-              "steps_per_point": stats.steps, "peak_state": stats.peak_state}
+              "steps_per_point": stats.steps, "peak_state": stats.peak_state, "weight_max": weight_max,
+              "weight_max_trials_rel_l2_vs_float_snn": {str(w): e for w, e in trials.items()}}
     qnet.metadata.update({"loihi_errors": report})
     return write_netx(qnet, out), report
 

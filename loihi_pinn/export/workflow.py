@@ -8,7 +8,7 @@ import numpy as np
 
 from loihi_pinn.conversion import SpikingNetwork, calibration_points, emulate
 from loihi_pinn.evaluation import relative_l2
-from loihi_pinn.loihi import calibrate_fixed_point, quantize
+from loihi_pinn.loihi import best_weight_max, calibrate_fixed_point, quantize
 from loihi_pinn.loihi.stream import choose_reset, serpentine
 from loihi_pinn.problems import problem_from_metadata
 
@@ -16,20 +16,24 @@ from .netx import write_netx
 
 
 def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0, headroom: float = 2.0,
-                     weight_max: int = 15, calibrate: bool = True) -> tuple[Path, dict]:
+                     weight_max: int | None = None, calibrate: bool = True) -> tuple[Path, dict]:
     """Quantize a converted network (``.snn`` path or ``SpikingNetwork``; sigma_delta, if_hard or
     signed_if) on points of its own box, calibrate it on the fixed-point emulator (bit-serial:
     check it equals its integer B-bit network instead), measure on its problem's evaluation grid
     and write ``out``. Errors: rel L2 of the float SNN and of the fixed point before and after
     calibration against the reference; without a reference, of the fixed point against the
     float SNN (keys ending ``_vs_float_snn``). Returns the path and the report, which also goes
-    into the model card."""
+    into the model card. ``weight_max``: the largest hidden file weight; None: the neuron model's
+    choice (``loihi.best_weight_max`` on the calibration points; the card records the trials)."""
     snn = converted if isinstance(converted, SpikingNetwork) else SpikingNetwork.load(converted)
     problem = problem_from_metadata(snn.metadata, snn.lower, snn.upper, snn.d_out)
     points = calibration_points(problem, n_calibration, seed + 1)
     grid = problem.evaluation_points()
     float_snn = emulate(snn, grid)[0]
     target, suffix = (problem.reference(grid), "") if problem.has_reference else (float_snn, "_vs_float_snn")
+    trials = {}
+    if weight_max is None:
+        weight_max, trials = best_weight_max(snn, points, headroom=headroom, calibrate=calibrate)
     qnet = quantize(snn, points, headroom=headroom, weight_max=weight_max)
     messages = qnet.encode(grid)
     raw, stats = qnet.run_integers(messages)
@@ -43,6 +47,9 @@ def export_converted(converted, out, *, n_calibration: int = 2048, seed: int = 0
         raw, stats = qnet.run_integers(messages)
         report[f"rel_l2_fixed_point_calibrated{suffix}"] = relative_l2(qnet.decode(raw), target)
     record_activity(qnet, problem, messages, raw, stats, target, report)
+    report["weight_max"] = weight_max
+    if trials:
+        report["weight_max_trials_rel_l2_vs_float_snn"] = {str(w): e for w, e in trials.items()}
     source = Path(converted).name if not isinstance(converted, SpikingNetwork) else "in memory"   # + its hash
     qnet.metadata.update({"converted_from": source, "loihi_errors": report})
     if not isinstance(converted, SpikingNetwork):

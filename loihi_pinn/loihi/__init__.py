@@ -3,7 +3,7 @@ calibration, and the chip resource model. The neuron dynamics themselves are the
 (``loihi_pinn.neurons``)."""
 from .fixed_point import FixedPointLayer, StateOverflow, run_integers
 from .network import QuantizedNetwork
-from .quantize import calibrate_fixed_point, quantize
+from .quantize import best_weight_max, calibrate_fixed_point, quantize
 
-__all__ = ["FixedPointLayer", "QuantizedNetwork", "StateOverflow", "calibrate_fixed_point",
+__all__ = ["FixedPointLayer", "QuantizedNetwork", "StateOverflow", "best_weight_max", "calibrate_fixed_point",
            "quantize", "run_integers"]

@@ -7,6 +7,7 @@ import torch
 from loihi_pinn.conversion.emulator import emulate
 from loihi_pinn.conversion.network import SpikingNetwork
 from loihi_pinn.errors import InputError
+from loihi_pinn.evaluation import relative_l2
 from loihi_pinn.problems.base import as_points
 
 from .fixed_point import STATE_LIMIT, WEIGHT_MAX, StateOverflow
@@ -26,6 +27,27 @@ def quantize(snn: SpikingNetwork, points, *, headroom: float = 2.0, weight_max: 
     qnet = snn.model.quantize(snn, x, headroom=headroom, weight_max=weight_max)
     qnet.run_integers(qnet.encode(points))                       # raises StateOverflow on the calibration data
     return qnet
+
+
+def best_weight_max(snn: SpikingNetwork, points, *, headroom: float = 2.0, calibrate: bool = True) -> tuple[int, dict]:
+    """The neuron model's ``weight_max_candidates`` whose fixed point (calibrated on ``points``,
+    where ``calibrate``) is closest to the float SNN on ``points`` ``(n, d_in)``; returns it and
+    ``{weight_max: rel L2 against the float SNN}`` for every candidate that fits 24 bits."""
+    candidates = snn.model.weight_max_candidates
+    if len(candidates) == 1:
+        return candidates[0], {}
+    float_out, trials = emulate(snn, points)[0], {}
+    for weight_max in candidates:
+        try:
+            qnet = quantize(snn, points, headroom=headroom, weight_max=weight_max)
+        except InputError:                     # StateOverflow too
+            continue
+        if calibrate:
+            calibrate_fixed_point(qnet, snn, points)
+        trials[weight_max] = relative_l2(qnet.run(points)[0], float_out)
+    if not trials:                             # none fits: quantize at the first says why
+        quantize(snn, points, headroom=headroom, weight_max=candidates[0])
+    return min(trials, key=trials.get), trials
 
 
 def calibrate_fixed_point(qnet: QuantizedNetwork, snn: SpikingNetwork, points) -> QuantizedNetwork:

@@ -75,6 +75,8 @@ class NeuronModel:
                                                # stream without a reset (loihi/stream.py)
     relu_shift: int | None = None              # hidden layers send relu(sigma + bias << s) >> s: the integer pass
                                                # is a ReLU network that loihi/finetune.py can differentiate
+    weight_max_candidates: tuple[int, ...] = (15,)   # hidden file-weight caps an export tries; the one whose
+                                               # calibrated fixed point is closest to the float SNN is kept
 
     # -- NIR ---------------------------------------------------------------------------------
     nir_note: str | None = "NIR 1.0 has no node for this neuron"   # why its layers have no NIR node; None: they have

@@ -93,11 +93,16 @@ class IntegrateFire(NeuronModel):
                 "after steps_per_inference steps / output_scale + output_offset; initial v from neuron/v0")
     input_every_step = True
     readout_input_gain = 2 ** ACT_SHIFT         # CUBA aligns synaptic input by 6 bits
+    # a spike flipped by rounding moves a rate by 1/T, so which cap is best varies from network to network
+    # (first-layer weights against input levels, hidden weights against potential range): try several
+    weight_max_candidates = (15, 31, 63, 127)
 
     # -- fixed point ---------------------------------------------------------------------------
     def quantize(self, snn, x, *, headroom, weight_max):
         from loihi_pinn.loihi.network import QuantizedNetwork
 
+        if not 1 <= weight_max <= WEIGHT_MAX:
+            raise InputError(f"weight_max must be in [1, {WEIGHT_MAX}], got {weight_max}")
         folded = snn.neuron_level()
         T = snn.timesteps
         layers, value = [], x.double()                         # what each layer receives, real units
@@ -108,7 +113,7 @@ class IntegrateFire(NeuronModel):
             wmax = max(float(w.abs().max()) * spike_value, 1e-12)
             current_peak = float((value @ w.T + b).abs().max())
             if readout:
-                scale = min(WEIGHT_MAX * 2 ** ACT_SHIFT / wmax,
+                scale = min(weight_max * 2 ** ACT_SHIFT / wmax,
                             (STATE_LIMIT - 1) / (headroom * T * max(current_peak, 1e-12)))
             else:
                 theta = unit_layer.threshold
@@ -117,9 +122,9 @@ class IntegrateFire(NeuronModel):
                 scale = min((STATE_LIMIT - 1) / (headroom * v_peak), (VTH_MANT_LIMIT - 1) * 2 ** ACT_SHIFT / theta,
                             (BIAS_MANT_LIMIT - 1) * 2 ** ACT_SHIFT / max(float(b.abs().max()), 1e-12))
                 if i > 0:
-                    scale = min(scale, WEIGHT_MAX * 2 ** ACT_SHIFT / wmax)
+                    scale = min(scale, weight_max * 2 ** ACT_SHIFT / wmax)
             if i == 0:                                          # input messages take what the weights leave
-                input_scale = scale * max_w0 / (2 ** ACT_SHIFT * WEIGHT_MAX)
+                input_scale = scale * max_w0 / (2 ** ACT_SHIFT * weight_max)
                 inputs = value * input_scale
                 real = w * scale / (2 ** ACT_SHIFT * input_scale)
             else:

@@ -29,7 +29,9 @@ from .trainer import adam_descent
 class DistillConfig:
     """Adam ``steps`` at learning rate ``lr`` (exponential decay to ``lr * final_lr_ratio``),
     ``batch`` points resampled every step, ``seed``; ``sparsity``: weight lambda of the
-    bit-sparsity regularizer (bit-serial students only)."""
+    bit-sparsity regularizer (bit-serial students only); ``device``: where the networks train
+    ("cpu", or "cuda" for a GPU; the points are drawn on the CPU, so a seed draws the same points
+    on either)."""
 
     steps: int = 3000
     lr: float = 5e-3
@@ -37,12 +39,27 @@ class DistillConfig:
     batch: int = 4096
     seed: int = 0
     sparsity: float = 0.0
+    device: str = "cpu"
 
     def __post_init__(self):
         if self.steps < 1 or self.batch < 1:
             raise InputError(f"distillation needs steps >= 1 and batch >= 1, got {self.steps} and {self.batch}")
         if not (self.lr > 0 and math.isfinite(self.lr)) or not (self.sparsity >= 0 and math.isfinite(self.sparsity)):
             raise InputError(f"lr must be a positive finite number and sparsity >= 0, got {self.lr} and {self.sparsity}")
+        check_device(self.device)
+
+
+def check_device(device: str) -> torch.device:
+    """``device`` as a torch device, with a clear error where it does not exist on this machine."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise InputError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}") from err
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {device!r}: this machine's torch sees no CUDA GPU; train with --device cpu")
+    if parsed.type not in ("cpu", "cuda"):
+        raise InputError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    return parsed
 
 
 @dataclass
@@ -73,15 +90,18 @@ def forward_with_bits(student: PINN, x: torch.Tensor) -> tuple[torch.Tensor, tor
 
 def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfig, *,
             progress: bool = True) -> DistillResult:
-    """Fit ``student`` to ``teacher`` on the problem's domain (in place); returns the history."""
+    """Fit ``student`` to ``teacher`` on the problem's domain (in place, on ``config.device``;
+    both networks are back on the CPU afterwards); returns the history."""
     generator = torch.Generator().manual_seed(config.seed)
     sample = uniform(problem.lower, problem.upper, torch.float32)
     result = DistillResult(asdict(config))
     start = time.perf_counter()
-    teacher.eval()
+    device = check_device(config.device)
+    teacher.eval().to(device)
+    student.to(device)
 
     def loss_at(step):
-        x = sample(config.batch, generator)
+        x = sample(config.batch, generator).to(device)
         with torch.no_grad():
             target = teacher(x)
         out, one_bits = forward_with_bits(student, x)
@@ -93,5 +113,7 @@ def distill(problem: Problem, student: PINN, teacher: PINN, config: DistillConfi
     with tqdm(total=config.steps, desc=f"{problem.name}: distill", disable=not progress, mininterval=1.0) as bar:
         adam_descent(student.parameters(), loss_at, steps=config.steps, lr=config.lr,
                      final_lr_ratio=config.final_lr_ratio, bar=bar, history=result.history)
+    teacher.cpu()
+    student.cpu()
     result.seconds = time.perf_counter() - start
     return result

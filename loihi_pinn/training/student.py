@@ -25,7 +25,7 @@ from loihi_pinn.plotting import plot_loss_history
 from loihi_pinn.problems import Problem, uniform
 
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint, weights_sha256
-from .distill import DistillConfig, DistillResult, distill
+from .distill import DistillConfig, DistillResult, check_device, distill
 from .trainer import lbfgs_polish
 
 STUDENT_ACTIVATIONS = ("relu",)          # what sigma-delta runs with one neuron a unit, exactly
@@ -36,7 +36,8 @@ class StudentConfig:
     """Adam (``distill.py``): ``steps`` at ``lr`` decaying to ``lr * final_lr_ratio``, ``batch``
     fresh uniform points a step; then ``lbfgs_steps`` L-BFGS iterations on one fixed draw of
     ``lbfgs_points`` points (0: none). ``hidden_layers`` / ``width``: the student's shape
-    (default: the teacher's). ``seed`` fixes the student's init and every draw of points."""
+    (default: the teacher's). ``seed`` fixes the student's init and every draw of points;
+    ``device``: "cpu" or "cuda" (``distill.py``)."""
 
     steps: int = 4000
     lr: float = 2e-3
@@ -48,6 +49,7 @@ class StudentConfig:
     width: int | None = None
     activation: str = "relu"
     seed: int = 0
+    device: str = "cpu"
 
     def __post_init__(self):
         if self.activation not in STUDENT_ACTIVATIONS:
@@ -56,6 +58,7 @@ class StudentConfig:
         if self.steps < 1 or self.lbfgs_steps < 0:
             raise InputError(f"a student needs Adam steps >= 1 and lbfgs_steps >= 0, got {self.steps} and "
                              f"{self.lbfgs_steps}")
+        check_device(self.device)
 
     def distill_config(self) -> DistillConfig:
         return DistillConfig(steps=self.steps, lr=self.lr, final_lr_ratio=self.final_lr_ratio, batch=self.batch,
@@ -74,15 +77,19 @@ def student_model(problem: Problem, teacher: PINN, config: StudentConfig) -> PIN
 
 
 def _lbfgs(problem: Problem, student: PINN, teacher: PINN, config: StudentConfig, result: DistillResult) -> None:
-    """L-BFGS on the squared difference to the teacher at one fixed draw of points (restores the
-    Adam weights if it diverges)."""
+    """L-BFGS on the squared difference to the teacher at one fixed draw of points, on
+    ``config.device`` (restores the Adam weights if it diverges)."""
     generator = torch.Generator().manual_seed(config.seed + 1)
-    x = uniform(problem.lower, problem.upper, torch.float32)(config.lbfgs_points, generator)
+    device = check_device(config.device)
+    x = uniform(problem.lower, problem.upper, torch.float32)(config.lbfgs_points, generator).to(device)
     with torch.no_grad():
-        target = teacher(x)
+        target = teacher.to(device)(x)
+    student.to(device)
     with tqdm(disable=True) as bar:
         lbfgs_polish(student, lambda: (torch.mean((student(x) - target) ** 2), {}), steps=config.lbfgs_steps,
                      first_step=config.steps, history=result.history, bar=bar)
+    teacher.cpu()
+    student.cpu()
 
 
 def distill_student(problem: Problem, teacher, config: StudentConfig, out=None, *, command: str | None = None,
