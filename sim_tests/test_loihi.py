@@ -86,6 +86,14 @@ def test_fixed_point_by_hand():
     assert stats.synops == 1 * 1 + 1 * 1
 
 
+def test_a_zero_weight_is_no_synaptic_op():
+    # two hidden neurons, the second without a synapse to the readout; the input reaches only the first
+    layers = [FixedPointLayer([[3, 0], [0, 0]], [0, 1], 0), FixedPointLayer([[2, 0]], [0], 0, readout=True)]
+    _, stats = run_integers(SIGMA_DELTA, layers, np.array([[100, 100]]), 1)
+    assert stats.input_messages == 2 and stats.messages == [1]
+    assert stats.synops == 1 + 1                     # input 1 -> neuron 1, neuron 1 -> readout; not 2 * 2 + 1 * 1
+
+
 def test_delta_threshold_holds_back_small_changes():
     layers = [FixedPointLayer([[1]], [0], 2), FixedPointLayer([[1]], [0], 0, readout=True)]
     sigma, stats = run_integers(SIGMA_DELTA, layers, np.array([[100], [200]]), 1)   # vth 2 -> 128 in state

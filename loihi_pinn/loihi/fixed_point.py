@@ -214,11 +214,13 @@ def advance(model, layers, effective, states, inputs, steps, timesteps, monitor,
     """Run ``steps`` time steps from ``states`` (updated in place), the input messages of a step
     being ``inputs(step)`` (``(n, d_in)`` or None). Counts go into ``stats`` (an ``Activity``,
     when given); ``reads`` (a dict step -> None) receives the readout ``(n, d_out)`` at the end
-    of each of its steps. Returns what each hidden layer delivered (``(n, neurons)``)."""
+    of each of its steps. Returns what each hidden layer delivered (``(n, neurons)``). A synaptic
+    op is a message times its sender's non-zero synapses (a zero weight is no synapse)."""
     n = len(states[0][next(iter(states[0]))])
     pending = [np.zeros((n, layer.size), np.int64) for layer in layers]      # Dense buffers
     counts = [0] * (len(layers) - 1)
     delivered = [np.zeros((n, layer.size), np.int64) for layer in layers[:-1]]
+    fan_out = [np.count_nonzero(layer.weight, axis=0) for layer in layers]   # synapses of each sender
     input_messages = synops = 0
     for step in range(steps):
         sent = [None] * len(layers)                  # sent[k]: what Dense k buffers this step
@@ -226,7 +228,7 @@ def advance(model, layers, effective, states, inputs, steps, timesteps, monitor,
         if messages is not None:
             sent[0] = messages
             input_messages += int(np.count_nonzero(messages))
-            synops += int(np.count_nonzero(messages)) * layers[0].size
+            synops += int(np.count_nonzero(messages, axis=0) @ fan_out[0])
         for k, layer in enumerate(layers):
             spikes = model.integer_step(layer, states[k], pending[k], index=k, step=step, timesteps=timesteps,
                                         n_layers=len(layers), monitor=monitor)
@@ -235,7 +237,7 @@ def advance(model, layers, effective, states, inputs, steps, timesteps, monitor,
             fired = int(np.count_nonzero(spikes))
             counts[k] += fired
             if fired and step < steps - 1:
-                synops += fired * layers[k + 1].size
+                synops += int(np.count_nonzero(spikes, axis=0) @ fan_out[k + 1])
                 delivered[k] += spikes * model.message_weight(index=k, step=step, timesteps=timesteps,
                                                               n_layers=len(layers))
                 sent[k + 1] = spikes
