@@ -68,10 +68,11 @@ def test_relu_student_converts_to_sigma_delta_exactly(distilled):
 
 def test_cli_trains_a_relu_student(tmp_path, capsys):
     out = tmp_path / "cli_relu"
-    assert main(["train", TEACHER, "--activation", "relu", "--init-from", TEACHER, "--steps", "20",
-                 "--threads", "1", "--quiet", "--out", str(out)]) == 0
+    assert main(["train", TEACHER, "--activation", "relu", "--init-from", TEACHER, "--steps", "20", "--batch", "256",
+                 "--device", "cpu", "--threads", "1", "--quiet", "--out", str(out)]) == 0
     meta = json.loads((out / "checkpoint.json").read_text())
     assert meta["architecture"]["activation"] == "relu" and meta["student"]["config"]["steps"] == 20
+    assert meta["student"]["config"]["batch"] == 256 and meta["student"]["config"]["device"] == "cpu"
     assert "vs the teacher" in capsys.readouterr().out
     assert main(["train", "poisson", "--activation", "relu", "--init-from", TEACHER, "--steps", "5",
                  "--out", str(tmp_path / "wrong")]) == 2                                   # a sin teacher
@@ -80,6 +81,16 @@ def test_cli_trains_a_relu_student(tmp_path, capsys):
 def test_student_config_refuses_other_activations():
     with pytest.raises(InputError):
         StudentConfig(activation="tanh")
+
+
+def test_training_devices_are_checked(tmp_path, capsys):
+    with pytest.raises(InputError, match="device must be"):
+        StudentConfig(device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="sees no CUDA GPU"):
+            StudentConfig(device="cuda")
+    assert main(["train", TEACHER, "--device", "cpu", "--batch", "64", "--out", str(tmp_path / "tanh")]) == 2
+    assert "--device and --batch are for networks distilled from a PINN" in capsys.readouterr().err
 
 
 def test_a_converted_student_carries_its_teacher_into_the_files(distilled):
