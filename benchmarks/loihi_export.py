@@ -145,8 +145,8 @@ def report(data: dict) -> None:
                   "2 cores during the Lava runs: absolute points/s are below a quiet machine's, the ratios come from "
                   "one run). The tanh form costs far more than the ANN's MACs: each tanh unit "
                   "is K = 8 ReLU neurons; the relay pairs bring the synapses between hidden layers from K^2 N^2 to "
-                  "(2 K + 2) N^2 (dense pieces: fixed point 5.42e-3 at 5.56e4 synops a point; relay 4.74e-3 at "
-                  "2.94e4, one more step). Starting from rest, a layer sends "
+                  "(2 K + 2) N^2 (dense pieces: fixed point 5.42e-3 at 4.18e4 synops a point; relay 4.74e-3 at "
+                  "1.31e4, one more step; a synaptic op is a message times its sender's non-zero synapses). Starting from rest, a layer sends "
                   "once per point, only where its value changes. Copies side by side gain "
                   "little on the CPU simulator: the per-step cost of the in-loop state resets and of Lava's Sparse "
                   "synapses grows nearly as fast as the batch; one copy is the Runner's default."]

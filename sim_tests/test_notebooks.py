@@ -27,13 +27,13 @@ RECORDED = {
         f"RunStats\\(backend='lava-sim', points={NUMBER},": (12, EXACT),
         f"steps_per_point={NUMBER},": (13, EXACT),                       # 6 layers + 5 relay layers + 2,
         f"messages_per_point={NUMBER},": (1269.5, CALIBRATED),      # from the rest state (issue 11)
-        f"synops_per_point={NUMBER},": (145596, CALIBRATED),        # relay pairs: 274391 with dense pieces,
+        f"synops_per_point={NUMBER},": (64910, CALIBRATED),         # relay, non-zero synapses (dense: 274391)
         f"rel L2 on these points: {NUMBER}": (2.26e-02, CALIBRATED),
         f"grid rel L2 {NUMBER};": (2.41e-02, CALIBRATED),
         f"total: {NUMBER} of 128 cores": (12, EXACT),
         f"cores \\(fits one Loihi 2 chip\\), {NUMBER} neurons": (2321, EXACT),
         f"{NUMBER} synapses \\(": (256960, EXACT),
-        f"estimate per inference: {NUMBER} uJ": (6.43, CALIBRATED),
+        f"estimate per inference: {NUMBER} uJ": (4.20, CALIBRATED),
     },
     "own_pinn_heat": {
         f"PINN rel L2 vs exact: {NUMBER}": (2.30e-03, 0.5),         # trained in the notebook: BLAS may move it
