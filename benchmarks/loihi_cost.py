@@ -2,6 +2,13 @@
 
     bash benchmarks/loihi_cost/train.sh                 # the students (committed; ~2-6 min each)
     .venv/bin/python benchmarks/loihi_cost.py [PROBLEM...] [--report]
+    .venv/bin/python benchmarks/loihi_cost.py --sizes      # student sizes: error against cost
+
+``--sizes``: every student of a problem, the shipped one and those kept in
+``benchmarks/loihi_cost/students/`` (other sizes and budgets; each checkpoint.json holds its command),
+exported like ``netx_exports/`` (weight_max 15, then ``loihi-pinn finetune``'s defaults towards the PINN),
+with its error and its cost one point at a time and streamed: the curve that says where a target is out of
+reach, and why.
 
 Per problem: the ReLU student distilled from the shipped tanh PINN
 (shipped as ``loihi_pinn/checkpoints/<problem>_relu``) converts exactly to sigma-delta neurons (one neuron a
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from common import FIGURES_DIR, HERE, load_json, machine, pinn_macs, save_json, write_section
@@ -26,6 +34,8 @@ from loihi_pinn.conversion import convert_checkpoint
 from loihi_pinn.errors import InputError
 from loihi_pinn.evaluation import relative_l2
 from loihi_pinn.export import export_converted, read_model_card, read_netx
+from loihi_pinn.export.finetune import finetune_export
+from loihi_pinn.loihi.finetune import FinetuneConfig
 from loihi_pinn.loihi.resources import estimate
 from loihi_pinn.loihi.stream import StreamPlan, run_stream, serpentine
 from loihi_pinn.problems import get_problem
@@ -34,6 +44,7 @@ from loihi_pinn.training import load_checkpoint
 
 ROOT = HERE.parent
 STUDENTS = ROOT / "loihi_pinn" / "checkpoints"
+OTHER_STUDENTS = HERE / "loihi_cost" / "students"    # other sizes and budgets, named PROBLEM_SHAPE[_BUDGET]
 OUT = ROOT / "runs" / "bench" / "loihi_cost"
 PROBLEMS = ("poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
 WEIGHT_MAX = (15, 31, 63)        # 127 and 254 lost bits on every PDE (first run, 2026-11-24: see FINDINGS)
@@ -228,7 +239,11 @@ def report(data: dict) -> None:
             lines.append(f"| {r['problem']} | {e['refine']}x ({e['points']}) | {e['reset_every']} | "
                          f"{'yes' if e['card'] else ''} | {e['rel_l2']:.2e} | {e['drift']:.1e} | "
                          f"{e['messages_per_point']:.0f} | {e['synops_per_point']:.0f} | {ratio:.2f} | {met} |")
-    lines += ["", "![](figures/loihi_stream.png)", "", FINDINGS]
+    lines += ["", "![](figures/loihi_stream.png)"]
+    if data.get("sizes"):
+        lines += size_lines(data)
+        plot_sizes(data)
+    lines += ["", FINDINGS]
     write_section("loihi-cost", "\n".join(lines))
     plot(rows)
     plot_streams(rows)
@@ -312,6 +327,106 @@ def plot_streams(rows: list[dict]) -> None:
     plt.close(fig)
 
 
+def student_folders(problem: str) -> list[Path]:
+    """The shipped student of ``problem`` first, then the others kept for the size sweep."""
+    return [STUDENTS / f"{problem}_relu"] + sorted(f for f in OTHER_STUDENTS.glob(f"{problem}_*") if f.is_dir())
+
+
+def measure_size(folder: Path, problem: str) -> dict:
+    """One student exported as ``netx_exports/`` are (weight_max 15, fine-tuned by ``loihi-pinn
+    finetune``'s defaults towards the PINN): its errors, and its synops per point one point at a time
+    and streamed at the card's reset interval."""
+    ckpt = load_checkpoint(folder)
+    shipped = folder.parent == STUDENTS
+    name = f"{problem} (shipped)" if shipped else folder.name
+    net, _ = convert_checkpoint(ckpt, "sigma_delta", 8, "none", progress=False)
+    snn_path = net.save(OUT / f"size_{folder.name}.snn")
+    path, report = export_converted(snn_path, OUT / f"size_{folder.name}.net")
+    _, tuned = finetune_export(path, path, FinetuneConfig(), against="pinn", progress=False)
+    card = read_model_card(path)
+    sizes = ckpt.metadata["architecture"]["layer_sizes"]
+    return {"name": name, "shipped": shipped, "shape": f"{len(sizes) - 2} x {sizes[1]}", "student_macs": net.ann_macs(),
+            "command": ckpt.metadata["command"], "student_rel_l2": ckpt.metadata["student"]["rel_l2"],
+            "fixed_point": report["rel_l2_fixed_point_calibrated"], "finetuned": tuned["grid_rel_l2_after"],
+            "synops_per_point": card["loihi_errors"]["synops_per_point"],
+            "stream_synops_per_point": card["stream"]["synops_per_point"], "stream_rel_l2": card["stream"]["rel_l2"],
+            "stream_reset_every": card["stream"]["reset_every"], "steps_per_point": report["steps_per_point"]}
+
+
+def measure_sizes(data: dict, problems) -> None:
+    """Fill ``data["sizes"]`` (resumable: one row a student, saved as it comes)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    sizes = data.setdefault("sizes", {})
+    for problem in problems:
+        rows = sizes.setdefault(problem, [])
+        for folder in student_folders(problem):
+            name = f"{problem} (shipped)" if folder.parent == STUDENTS else folder.name
+            if any(r["name"] == name for r in rows):
+                continue
+            print(f"  {name} ...", flush=True)
+            rows.append(measure_size(folder, problem))
+            save_json("loihi_cost", data)
+
+
+def size_lines(data: dict) -> list[str]:
+    """The student-size table: error and cost of every student of each problem."""
+    lines = ["", "**Student size against error and cost** (`--sizes`). Every student kept for a problem: the shipped "
+             "one and the others in `benchmarks/loihi_cost/students/` (each checkpoint.json holds its command; "
+             "`_batch16k`: 16,384 points a step on a GPU, `--device cuda`). Each is exported as `netx_exports/` "
+             "are: weight_max 15, then 400 steps of `loihi-pinn finetune` towards the PINN. Streamed: the grid in "
+             "serpentine order at the card's reset interval M. x: against the tanh PINN's MACs.", "",
+             "| problem | student | student MACs | student ANN | fixed point | + fine-tuning | target | synops / point "
+             "(x) | streamed: M, rel L2 | streamed synops / point (x) | all three targets |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    for problem in PROBLEMS:
+        macs = pinn_macs(problem)
+        for r in sorted(data.get("sizes", {}).get(problem, []), key=lambda r: r["student_macs"]):
+            one, streamed = r["synops_per_point"] / macs, r["stream_synops_per_point"] / macs
+            met = r["finetuned"] <= TARGET[problem] and one <= 2 and streamed <= 0.5
+            lines.append(f"| {problem} | {r['name']}: {r['shape']} | {r['student_macs']} | {r['student_rel_l2']:.2e} | "
+                         f"{r['fixed_point']:.2e} | {r['finetuned']:.2e} | {TARGET[problem]:.0e} | "
+                         f"{r['synops_per_point']:.0f} ({one:.2f}x) | {r['stream_reset_every']}, "
+                         f"{r['stream_rel_l2']:.2e} | {r['stream_synops_per_point']:.0f} ({streamed:.2f}x) | "
+                         f"{'yes' if met else 'no'} |")
+    return lines + ["", "![](figures/loihi_student_sizes.png)"]
+
+
+def plot_sizes(data: dict) -> None:
+    """Per PDE: fine-tuned fixed-point rel L2 against streamed synops per point (x the PINN's MACs),
+    one point a student, with the targets and the PINN's own error."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    problems = [p for p in PROBLEMS if data.get("sizes", {}).get(p)]
+    fig, axes = plt.subplots(1, len(problems), figsize=(3.6 * len(problems) + 0.6, 3.9), squeeze=False)
+    for ax, problem in zip(axes[0], problems):
+        macs, rows = pinn_macs(problem), data["sizes"][problem]
+        pinn = load_checkpoint(problem).metadata["errors"]["rel_l2"]
+        for r in rows:
+            x = [r["stream_synops_per_point"] / macs, r["synops_per_point"] / macs]
+            ax.loglog(x, [r["stream_rel_l2"], r["finetuned"]], "-", color="gray", lw=0.8)
+            ax.loglog(x[1], r["finetuned"], "o", color="C1" if r["shipped"] else "C0", ms=6,
+                      label="shipped student, one point at a time" if r["shipped"] else "other student, one point at a time")
+            ax.loglog(x[0], r["stream_rel_l2"], "s", mfc="none", color="C1" if r["shipped"] else "C0", ms=6,
+                      label="streamed")
+            ax.annotate(r["shape"], (x[1], r["finetuned"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        ax.axhline(TARGET[problem], color="C2", ls="-.", lw=1, label="target rel L2")
+        ax.axhline(pinn, color="k", ls="--", lw=1, label="tanh PINN")
+        ax.axvline(0.5, color="C2", ls=":", lw=1, label="target 0.5x streamed")
+        ax.set(title=problem, xlabel="synops / point / PINN MACs", ylabel="rel L2 vs reference (fine-tuned)")
+        ax.grid(True, which="both", alpha=0.3)
+    handles = {}
+    for ax in axes.flat:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
+    fig.suptitle("ReLU students of each size on Loihi 2 fixed point: error against cost", fontsize=10)
+    fig.tight_layout(rect=(0, 0.14, 1, 0.94))
+    fig.savefig(FIGURES_DIR / "loihi_student_sizes.png", dpi=110)
+    plt.close(fig)
+
+
 def main(argv=None) -> None:
     import torch
 
@@ -319,10 +434,13 @@ def main(argv=None) -> None:
     parser.add_argument("problems", nargs="*", default=list(PROBLEMS))
     parser.add_argument("--report", action="store_true", help="only rewrite the table and figure")
     parser.add_argument("--redo", action="store_true", help="measure the named problems again")
+    parser.add_argument("--sizes", action="store_true", help="measure every kept student of the named problems")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     data = load_json("loihi_cost") or {"problems": []}
-    if not args.report:
+    if args.sizes:
+        measure_sizes(data, args.problems)
+    elif not args.report:
         for problem in args.problems:
             if args.redo:
                 data["problems"] = [r for r in data["problems"] if r["problem"] != problem]
