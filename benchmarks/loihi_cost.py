@@ -384,7 +384,7 @@ def size_lines(data: dict) -> list[str]:
             one, streamed = r["synops_per_point"] / macs, r["stream_synops_per_point"] / macs
             met = r["finetuned"] <= TARGET[problem] and one <= 2 and streamed <= 0.5
             lines.append(f"| {problem} | {r['name']}: {r['shape']} | {r['student_macs']} | {r['student_rel_l2']:.2e} | "
-                         f"{r['fixed_point']:.2e} | {r['finetuned']:.2e} | {TARGET[problem]:.0e} | "
+                         f"{r['fixed_point']:.2e} | {r['finetuned']:.2e} | {TARGET[problem]:.1e} | "
                          f"{r['synops_per_point']:.0f} ({one:.2f}x) | {r['stream_reset_every']}, "
                          f"{r['stream_rel_l2']:.2e} | {r['stream_synops_per_point']:.0f} ({streamed:.2f}x) | "
                          f"{'yes' if met else 'no'} |")
@@ -398,8 +398,10 @@ def plot_sizes(data: dict) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import NullFormatter
+
     problems = [p for p in PROBLEMS if data.get("sizes", {}).get(p)]
-    fig, axes = plt.subplots(1, len(problems), figsize=(3.6 * len(problems) + 0.6, 3.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(problems), figsize=(3.6 * len(problems) + 0.6, 4.2), squeeze=False)
     for ax, problem in zip(axes[0], problems):
         macs, rows = pinn_macs(problem), data["sizes"][problem]
         pinn = load_checkpoint(problem).metadata["errors"]["rel_l2"]
@@ -414,7 +416,10 @@ def plot_sizes(data: dict) -> None:
         ax.axhline(TARGET[problem], color="C2", ls="-.", lw=1, label="target rel L2")
         ax.axhline(pinn, color="k", ls="--", lw=1, label="tanh PINN")
         ax.axvline(0.5, color="C2", ls=":", lw=1, label="target 0.5x streamed")
-        ax.set(title=problem, xlabel="synops / point / PINN MACs", ylabel="rel L2 vs reference (fine-tuned)")
+        ax.set(title=problem, xlabel="synops / point / PINN MACs", ylabel="rel L2 vs reference (fine-tuned)",
+               xlim=(0.3, 2.5))
+        ax.set_xticks([0.3, 0.5, 1, 2], ["0.3", "0.5", "1", "2"])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
     handles = {}
     for ax in axes.flat:
