@@ -257,6 +257,15 @@ def report(data: dict) -> None:
     plot_streams(rows)
 
 
+def figure_legend(fig, axes, *, ncol: int) -> None:
+    """One legend under the panels, each label once."""
+    handles = {}
+    for ax in axes.flat:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=ncol, fontsize=8)
+
+
 def plot(rows: list[dict]) -> None:
     """Top: rel L2 against synaptic ops per point (the student's fixed point for each weight_max,
     the first release's tanh K = 8 export); bottom: rel L2 against weight_max."""
@@ -285,11 +294,7 @@ def plot(rows: list[dict]) -> None:
         top.set(title=r["problem"], xlabel="synaptic ops / point", ylabel="rel L2 vs reference")
         bottom.set(xlabel="weight_max (largest hidden file weight)", ylabel="rel L2")
         bottom.set_xticks([e["weight_max"] for e in ok], [str(e["weight_max"]) for e in ok])
-    handles = {}
-    for ax in axes.flat:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=4, fontsize=8)
+    figure_legend(fig, axes, ncol=4)
     fig.suptitle("ReLU students on Loihi 2 fixed point: error against cost (top) and weight bits (bottom)",
                  fontsize=10)
     fig.tight_layout(rect=(0, 0.08, 1, 0.96))
@@ -323,11 +328,7 @@ def plot_streams(rows: list[dict]) -> None:
         bottom.set(xlabel="reset every M points", ylabel="rel L2 vs reference")
         for ax in (top, bottom):
             ax.grid(True, which="both", alpha=0.3)
-    handles = {}
-    for ax in axes.flat:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
+    figure_legend(fig, axes, ncol=3)
     fig.suptitle("Streams on Loihi 2 fixed point (serpentine order, a point a step): cost and error against the "
                  "reset interval", fontsize=10)
     fig.tight_layout(rect=(0, 0.1, 1, 0.96))
@@ -429,11 +430,7 @@ def plot_sizes(data: dict) -> None:
         ax.set_xticks([0.3, 0.5, 1, 2], ["0.3", "0.5", "1", "2"])
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
-    handles = {}
-    for ax in axes.flat:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8)
+    figure_legend(fig, axes, ncol=3)
     fig.suptitle("ReLU students of each size on Loihi 2 fixed point: error against cost", fontsize=10)
     fig.tight_layout(rect=(0, 0.14, 1, 0.94))
     fig.savefig(FIGURES_DIR / "loihi_student_sizes.png", dpi=110)
