@@ -37,7 +37,8 @@ HOST_STEP = {"deeponet": "u[f, y] = sum_i branch[f, i] * trunk[y, i] + bias, on 
 def export_spiking_mlp(mlp: SpikingMLP, out, points, *, metadata: dict | None = None,
                        headroom: float = 2.0) -> tuple[Path, dict]:
     """Quantize ``mlp`` on ``points`` ``(n, d_in)`` (physical inputs, which also set the scales)
-    at the best of its neuron model's weight caps (``loihi.best_weight_max``), calibrate its readout on the fixed-point emulator against the float SNN, and write ``out``.
+    at the best of its neuron model's weight caps (``loihi.best_weight_max``), calibrate its
+    readout on the fixed-point emulator against the float SNN, and write ``out``.
     The report (also in the model card): rel L2 of the fixed point against the float SNN on the
     points, steps per inference, peak state."""
     points = np.asarray(points, dtype=np.float64)
