@@ -64,12 +64,12 @@ FINDINGS = """What the tables say (measured 2026-11-24; runs named "scratch" are
 
 - **Cost, one point at a time.** A ReLU student needs no pieces, and each inference starts from the network's
   zero-input rest state (`fixed_point.rest_states`; the Lava graph resets to it): a layer sends once, and only
-  the neurons whose value the point changes. That is 0.52-0.56x the ANN's MACs on the PINN-sized students, and 1.7x
-  for Burgers, whose student is wider than its PINN. Starting from zero state (the first version of this table)
+  the neurons whose value the point changes. That is 0.47-0.51x the ANN's MACs on the PINN-sized students, 1.6x
+  for Burgers and 1.0x for beltrami, whose shipped students are wider than their PINNs. Starting from zero state (the first version of this table)
   cost 1.33-2.3x, because every layer first fired on its biases and then again as the input arrived. Both
   starts give the same outputs bit for bit: each layer settles to rest before a point's change reaches it.
-- **Streams.** Taking the grid in serpentine order, a point a step, saves 12-26% more (poisson 0.52x -> 0.45x),
-  and refining the grid lowers it only slightly (0.450x -> 0.445x -> 0.439x at 1x, 2x and 4x per axis, M = 100).
+- **Streams.** Taking the grid in serpentine order, a point a step, saves 12-26% more (poisson 0.49x -> 0.43x),
+  and refining the grid lowers it only slightly (0.427x -> 0.423x -> 0.416x at 1x, 2x and 4x per axis, M = 100).
   The reason: with delta threshold 0 (exact ReLU) every neuron whose value changes sends, and almost every active
   ReLU neuron's value changes from one grid point to the next, however close. The bound on M is Lava's
   `SigmaDelta`: it sends `delta >> 6` and keeps the whole delta as sent, so each message loses up to one message
