@@ -45,6 +45,7 @@ from loihi_pinn.training import load_checkpoint
 ROOT = HERE.parent
 STUDENTS = ROOT / "loihi_pinn" / "checkpoints"
 OTHER_STUDENTS = HERE / "loihi_cost" / "students"    # other sizes and budgets, named PROBLEM_SHAPE[_BUDGET]
+REFERENCE_STEPS = 2000           # the size sweep's fine-tuning towards the reference solution
 OUT = ROOT / "runs" / "bench" / "loihi_cost"
 PROBLEMS = ("poisson", "diffusion_reaction", "wave", "burgers", "beltrami")
 WEIGHT_MAX = (15, 31, 63)        # 127 and 254 lost bits on every PDE (first run, 2026-11-24: see FINDINGS)
@@ -362,19 +363,36 @@ def measure_size(folder: Path, problem: str) -> dict:
             "stream_reset_every": card["stream"]["reset_every"], "steps_per_point": report["steps_per_point"]}
 
 
+def towards_reference(folder: Path) -> dict:
+    """The same student's export fine-tuned ``REFERENCE_STEPS`` steps towards the reference solution
+    instead (from its calibrated export): grid rel L2, cost one point at a time and streamed."""
+    path, _ = export_converted(OUT / f"size_{folder.name}.snn", OUT / f"size_{folder.name}_reference.net")
+    _, tuned = finetune_export(path, path, FinetuneConfig(steps=REFERENCE_STEPS), against="reference", progress=False)
+    card = read_model_card(path)
+    return {"rel_l2": tuned["grid_rel_l2_after"], "steps": REFERENCE_STEPS,
+            "synops_per_point": card["loihi_errors"]["synops_per_point"],
+            "stream_synops_per_point": card["stream"]["synops_per_point"], "stream_rel_l2": card["stream"]["rel_l2"]}
+
+
 def measure_sizes(data: dict, problems) -> None:
-    """Fill ``data["sizes"]`` (resumable: one row a student, saved as it comes)."""
+    """Fill ``data["sizes"]`` (resumable: one row a student, saved as it comes), then each row's
+    fine-tuning towards the reference."""
     OUT.mkdir(parents=True, exist_ok=True)
     sizes = data.setdefault("sizes", {})
     for problem in problems:
         rows = sizes.setdefault(problem, [])
         for folder in student_folders(problem):
             name = f"{problem} (shipped)" if folder.parent == STUDENTS else folder.name
-            if any(r["name"] == name for r in rows):
-                continue
-            print(f"  {name} ...", flush=True)
-            rows.append(measure_size(folder, problem))
-            save_json("loihi_cost", data)
+            row = next((r for r in rows if r["name"] == name), None)
+            if row is None:
+                print(f"  {name} ...", flush=True)
+                row = measure_size(folder, problem)
+                rows.append(row)
+                save_json("loihi_cost", data)
+            if "towards_reference" not in row:
+                print(f"  {name}: towards the reference ...", flush=True)
+                row["towards_reference"] = towards_reference(folder)
+                save_json("loihi_cost", data)
 
 
 def size_lines(data: dict) -> list[str]:
@@ -383,20 +401,28 @@ def size_lines(data: dict) -> list[str]:
              "one and the others in `benchmarks/loihi_cost/students/` (each checkpoint.json holds its command; "
              "`_batch16k`: 16,384 points a step on a GPU, `--device cuda`). Each is exported as `netx_exports/` "
              "are: weight_max 15, then 400 steps of `loihi-pinn finetune` towards the PINN. Streamed: the grid in "
-             "serpentine order at the card's reset interval M. x: against the tanh PINN's MACs.", "",
+             "serpentine order at the card's reset interval M. x: against the tanh PINN's MACs. Towards the "
+             f"reference: the same export fine-tuned {REFERENCE_STEPS} steps towards the reference solution instead "
+             "(`--against reference`), where one is at hand; its cost streamed.", "",
              "| problem | student | student MACs | student ANN | fixed point | + fine-tuning | target | synops / point "
-             "(x) | streamed: M, rel L2 | streamed synops / point (x) | all three targets |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+             "(x) | streamed: M, rel L2 | streamed synops / point (x) | all three targets | towards the reference: "
+             "rel L2, streamed (x) | all three |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|:---:|"]
     for problem in PROBLEMS:
         macs = pinn_macs(problem)
         for r in sorted(data.get("sizes", {}).get(problem, []), key=lambda r: r["student_macs"]):
             one, streamed = r["synops_per_point"] / macs, r["stream_synops_per_point"] / macs
             met = r["finetuned"] <= TARGET[problem] and one <= 2 and streamed <= 0.5
+            ref = r.get("towards_reference")
+            ref_cells = "- | -" if ref is None else (
+                f"{ref['rel_l2']:.2e}, {ref['stream_synops_per_point'] / macs:.2f}x | "
+                + ("yes" if ref["rel_l2"] <= TARGET[problem] and ref["synops_per_point"] / macs <= 2
+                   and ref["stream_synops_per_point"] / macs <= 0.5 else "no"))
             lines.append(f"| {problem} | {r['name']}: {r['shape']} | {r['student_macs']} | {r['student_rel_l2']:.2e} | "
                          f"{r['fixed_point']:.2e} | {r['finetuned']:.2e} | {TARGET[problem]:.1e} | "
                          f"{r['synops_per_point']:.0f} ({one:.2f}x) | {r['stream_reset_every']}, "
                          f"{r['stream_rel_l2']:.2e} | {r['stream_synops_per_point']:.0f} ({streamed:.2f}x) | "
-                         f"{'yes' if met else 'no'} |")
+                         f"{'yes' if met else 'no'} | {ref_cells} |")
     return lines + ["", "![](figures/loihi_student_sizes.png)"]
 
 
@@ -422,6 +448,10 @@ def plot_sizes(data: dict) -> None:
             ax.loglog(x[0], r["stream_rel_l2"], "s", mfc="none", color="C1" if r["shipped"] else "C0", ms=6,
                       label="streamed")
             ax.annotate(r["shape"], (x[1], r["finetuned"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+            if "towards_reference" in r:
+                ref = r["towards_reference"]
+                ax.loglog(ref["synops_per_point"] / macs, ref["rel_l2"], "v", color="C1" if r["shipped"] else "C0",
+                          ms=6, mfc="none", label=f"fine-tuned towards the reference ({ref['steps']} steps)")
         ax.axhline(TARGET[problem], color="C2", ls="-.", lw=1, label="target rel L2")
         ax.axhline(pinn, color="k", ls="--", lw=1, label="tanh PINN")
         ax.axvline(0.5, color="C2", ls=":", lw=1, label="target 0.5x streamed")
