@@ -78,6 +78,12 @@ def dataset(name: str) -> dict:
     return od.make_dataset(name, seed=0)
 
 
+def branch_bound(functions: np.ndarray, n_train: int) -> list[float]:
+    """The branch's input box, the same for every input: 1.25x the largest |value| of the
+    training functions ``functions[:n_train]`` ``(n, points)``."""
+    return [float(1.25 * np.abs(functions[:n_train]).max())] * functions.shape[1]
+
+
 def mexican_hat_task(row: str):
     surrogate, _, local = parse(row)
     train, test = od.mexican_hat_data(10_000, seed=0), od.mexican_hat_data(10_000, seed=1)
@@ -95,7 +101,7 @@ def poisson_task(row: str):
     surrogate, _, local = parse(row)
     d = dataset("poisson_1d")
     n = d["n_train"]
-    bound = [float(1.25 * np.abs(d["g"][:n]).max())] * d["g"].shape[1]
+    bound = branch_bound(d["g"], n)
     kwargs = {"timesteps": T, "surrogate": surrogate, "sigma": 0.3, "local_heads": local}
     net = SpikingDeepONet(SpikingMLP((101, 32, 32), lower=[-b for b in bound], upper=bound, **kwargs),
                           SpikingMLP((1, 32, 32), lower=[-1.0], upper=[1.0], **kwargs))
@@ -115,7 +121,7 @@ def seponet_task(row: str):
     surrogate, _, local = parse(row)
     d = dataset("reaction_diffusion")
     n = d["n_train"]
-    bound = [float(1.25 * np.abs(d["f"][:n]).max())] * d["f"].shape[1]
+    bound = branch_bound(d["f"], n)
     kwargs = {"timesteps": T, "surrogate": surrogate, "sigma": 0.5, "local_heads": local}
     net = SpikingSepONet(SpikingMLP((100, 16, 16), lower=[-b for b in bound], upper=bound, **kwargs),
                          [SpikingMLP((1, 16, 16), lower=[0.0], upper=[1.0], **kwargs) for _ in range(2)])
