@@ -62,8 +62,13 @@ FINDINGS = """What the table says (issue 15 asks for 1.5x on every shipped expor
 - Not met: 1.5x on every export. Towards the PINN the gains are bounded by what the students can represent at
   their size (section "loihi-cost": student sizes), since the students' exports start close to their float fit;
   towards the reference, 2,000 steps reach 1.5x or more on poisson, wave and beltrami and 1.17-1.4x on the others.
-  Where fixed point is what loses the accuracy, the gain is larger: Burgers' 6 x 40 student's export (7.71e-3 after
-  calibration, against 2.88e-3 in float) reaches 3.51e-3 in 2,000 steps, 2.2x (scratch)."""
+  More steps do not close it: 5,000 steps (`loihi-pinn finetune runs/bench/finetune/NAME_start.net --against
+  reference --steps 5000`) give sin 3.95e-3 (1.20x) and burgers 2.62e-3 (1.32x, worse than 2,000 steps), and sin at
+  lr 3e-3 4.34e-3. They stop near their float network (diffusion_reaction 1.18e-3 against 1.13e-3, at most 1.29x
+  there; burgers 2.48e-3 against 2.24e-3, 1.54x there), where poisson and wave go below theirs; sin's float SNN
+  (2.58e-3, 1.84x) stays out of reach. Where fixed point is what loses the accuracy, the gain is larger: Burgers'
+  6 x 40 student's export (7.71e-3 after calibration, against 2.88e-3 in float) reaches 3.51e-3 in 2,000 steps,
+  2.2x (scratch)."""
 
 
 def start(name: str) -> Path:
