@@ -40,13 +40,14 @@ def forward_gradient(loss: Callable[[Params], torch.Tensor], params: Params, *,
     """Estimate grad ``loss`` at ``params`` (name -> tensor) along random tangents.
 
     ``loss(params)`` -> scalar tensor, written with functional calls (``torch.func.functional_call``)
-    so that forward-mode AD sees the parameters (every parameter is a dual tensor; those outside
-    the perturbed block carry a zero tangent). ``groups``: None for one global perturbation,
+    so that forward-mode AD sees the parameters (those of the perturbed block are dual tensors,
+    the others plain). ``groups``: None for one global perturbation,
     or lists of names, one jvp pass per list (layer-wise); names in no group get no estimate (0).
     Returns (estimates shaped like ``params``, the loss value of the first pass, jvp passes)."""
     def directional(primals, tangents):
         with fwad.dual_level():
-            out = fwad.unpack_dual(loss({k: fwad.make_dual(v, tangents[k]) for k, v in primals.items()}))
+            out = fwad.unpack_dual(loss({k: fwad.make_dual(v, tangents[k]) if k in tangents else v
+                                         for k, v in primals.items()}))
         return float(out.primal), out.tangent.detach()
     return _estimate(directional, params, groups, generator)
 
@@ -59,8 +60,8 @@ def perturbation_gradient(loss: Callable[[Params], torch.Tensor | float], params
     (weight perturbation through any forward pass, e.g. an integer one with ``step`` = 1 LSB).
     Returns (estimates, the mean of the first block's two loss values, loss evaluations)."""
     def directional(primals, tangents):
-        up = float(loss({k: v + step * tangents[k] for k, v in primals.items()}))
-        down = float(loss({k: v - step * tangents[k] for k, v in primals.items()}))
+        up = float(loss({k: v + step * tangents[k] if k in tangents else v for k, v in primals.items()}))
+        down = float(loss({k: v - step * tangents[k] if k in tangents else v for k, v in primals.items()}))
         return (up + down) / 2, torch.tensor((up - down) / (2 * step))
     estimate, value, blocks = _estimate(directional, params, groups, generator)
     return estimate, value, 2 * blocks
@@ -68,7 +69,9 @@ def perturbation_gradient(loss: Callable[[Params], torch.Tensor | float], params
 
 def _estimate(directional, params: Params, groups, generator) -> tuple[Params, float, int]:
     """Sum over blocks of (grad_block L . v_block) v_block, ``directional(primals, tangents)`` ->
-    (loss value, directional derivative) giving grad L . v for one tangent."""
+    (loss value, directional derivative) giving grad L . v for one tangent. ``tangents`` holds the
+    block's parameters only: the others stay plain tensors, so a layer-wise pass computes the
+    layers its block does not reach without tangents (no dual arithmetic on zeros)."""
     primals = {k: v.detach() for k, v in params.items()}
     blocks = [list(primals)] if groups is None else groups
     unknown = [name for block in blocks for name in block if name not in primals]
@@ -77,7 +80,7 @@ def _estimate(directional, params: Params, groups, generator) -> tuple[Params, f
     estimate = {k: torch.zeros_like(v) for k, v in primals.items()}
     value = None
     for block in blocks:
-        tangents = {k: rademacher_like(v, generator) if k in block else torch.zeros_like(v) for k, v in primals.items()}
+        tangents = {k: rademacher_like(v, generator) for k, v in primals.items() if k in block}
         loss_value, derivative = directional(primals, tangents)
         value = loss_value if value is None else value
         for k in block:
