@@ -101,6 +101,23 @@ def test_forward_gradient_is_the_directional_derivative_along_its_tangent():
     assert evaluations == 4 and all(torch.allclose(fd[k], ad[k]) for k in params)
 
 
+def test_a_layer_wise_pass_leaves_the_other_blocks_without_tangents():
+    import torch.autograd.forward_ad as fwad
+
+    params = {"w": torch.ones(3, dtype=torch.float64), "v": torch.ones(2, dtype=torch.float64)}
+    dual = []
+
+    def loss(p):
+        dual.append(tuple(k for k in ("w", "v") if fwad.unpack_dual(p[k]).tangent is not None))
+        return (p["w"] ** 2).sum() + (p["v"] ** 3).sum()
+
+    estimate, _, passes = forward_gradient(loss, params, groups=[["w"], ["v"]], generator=torch.Generator().manual_seed(0))
+    assert passes == 2 and dual == [("w",), ("v",)]         # each pass carries its own block's tangents only
+    gen = torch.Generator().manual_seed(0)
+    tw, tv = rademacher_like(params["w"], gen), rademacher_like(params["v"], gen)
+    assert torch.allclose(estimate["w"], (2 * tw.sum()) * tw) and torch.allclose(estimate["v"], (3 * tv.sum()) * tv)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["bp", "rfg-g", "rfg-l"])
 def test_training_lowers_the_mexican_hat_loss(method):
