@@ -549,19 +549,23 @@ def _export_nir(converted, out) -> None:
 
 
 def _cmd_finetune(args) -> None:
-    from loihi_pinn.export.finetune import finetune_export
+    from loihi_pinn.export.finetune import finetune_export, finetune_separable_export
     from loihi_pinn.io import check_output
     from loihi_pinn.loihi.finetune import FinetuneConfig
 
-    if not Path(args.file).is_file():
-        raise InputError(f"no netx file at {args.file}; make one with 'loihi-pinn export'")
-    out = check_output(args.out or Path(args.file).with_name(Path(args.file).stem + "_finetuned.net"),
-                       force=args.force)
-    if out.resolve() == Path(args.file).resolve():
-        raise InputError(f"--out {out} is the file being fine-tuned; write the result under another name")
+    source = Path(args.file)
+    separable = source.is_dir()
+    if not separable and not source.is_file():
+        raise InputError(f"no netx file or separable export folder at {args.file}; make one with 'loihi-pinn export'")
+    default = source.with_name(source.name + "_finetuned") if separable else source.with_name(source.stem + "_finetuned.net")
+    out = check_output(args.out or default, force=args.force, folder=separable)
+    if out.resolve() == source.resolve():
+        raise InputError(f"--out {out} is the {'folder' if separable else 'file'} being fine-tuned; write the "
+                         f"result under another name")
     config = FinetuneConfig(method=args.method, layerwise=args.layerwise, steps=args.steps, points=args.points,
                             tangents=args.tangents, lr=args.lr, seed=args.seed)
-    path, report = finetune_export(args.file, out, config, against=args.against, progress=not args.quiet)
+    tune = finetune_separable_export if separable else finetune_export
+    path, report = tune(source, out, config, against=args.against, progress=not args.quiet)
     passes = (f"{report['jvps']} forward-mode JVPs" if args.method != "bp" else
               f"{report['backward_passes']} backward passes")
     print(f"held out     rel L2 vs {args.against} {report['target_rel_l2_before']:.3e} -> "
@@ -851,7 +855,8 @@ def build_parser() -> argparse.ArgumentParser:
     from loihi_pinn.loihi.finetune import METHODS
     p = sub.add_parser("finetune", help="fine-tune a sigma-delta export's integer weights through its bit-exact "
                                         "integer pass (randomized forward gradients, seed 002)")
-    p.add_argument("file", help="netx file from 'loihi-pinn export'")
+    p.add_argument("file", help="netx file from 'loihi-pinn export', or the folder of a separable export (its axis "
+                                "networks are fine-tuned together, through their product)")
     p.add_argument("--method", choices=METHODS, default="bp",
                    help="rfg: randomized forward gradients, random tangents on each layer's pre-activations, by "
                         "forward-mode AD (no backward pass); rfg-weights: seed 002's, tangents on the weights; bp: "
@@ -866,7 +871,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_number(0, open_low=True), default=1e-3,
                    help="Adam learning rate: a fraction of each weight or bias tensor's largest integer a step")
     p.add_argument("--seed", type=_whole(0), default=0)
-    p.add_argument("--out", help="netx file to write (default: beside the input, NAME_finetuned.net)")
+    p.add_argument("--out", help="netx file (folder, for a separable export) to write (default: beside the "
+                                 "input, NAME_finetuned.net or FOLDER_finetuned)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_finetune)

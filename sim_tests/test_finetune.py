@@ -129,3 +129,70 @@ def test_finetune_refuses_what_it_cannot_do(tmp_path, capsys):
     assert "the file being fine-tuned" in capsys.readouterr().err
     assert main(["finetune", str(tmp_path / "missing.net")]) == 2
     assert "no netx file" in capsys.readouterr().err
+
+
+BURGERS_SPINN = ROOT / "netx_exports" / "burgers_spinn"
+
+
+def _separable(folder):
+    from loihi_pinn.export.separable import read_card, separable_problem, verified_axes
+    from loihi_pinn.loihi.finetune_separable import SeparablePass
+
+    card, folder = read_card(folder)
+    qnets = [read_netx(p) for p in verified_axes(card, folder)]
+    return SeparablePass(qnets, card["d_out"], card["rank"]), separable_problem(card, qnets)
+
+
+def test_the_separable_pass_is_the_product_the_runner_computes():
+    from loihi_pinn.runtime.separable import SeparableRunner
+
+    tuned, _ = _separable(BURGERS_SPINN)
+    points, messages = tuned.draw(100, np.random.default_rng(0))            # a 10 x 10 grid of the box
+    assert points.shape == (100, 2) and [len(m) for m in messages] == [10, 10]
+    runs = tuned.forward(messages)
+    values = tuned.predict(tuned.latent(), messages, runs).detach().numpy()
+    np.testing.assert_allclose(values, SeparableRunner(BURGERS_SPINN).predict(points), rtol=1e-8, atol=0)
+    grid = SeparableRunner(BURGERS_SPINN).predict_grid([points[::10, 0], points[:10, 1]])   # first axis slowest
+    np.testing.assert_array_equal(tuned.decode(runs), grid.reshape(-1, 1))
+    groups = tuned.layer_groups()                                           # every latent tensor in one layer
+    assert sorted(i for g in groups for i in g) == list(range(len(tuned.latent())))
+
+
+def test_finetuning_repairs_a_damaged_axis_through_the_product():
+    tuned, problem = _separable(BURGERS_SPINN)
+    readout = tuned.networks[1].layers[-1]
+    readout.weight = np.rint(readout.weight * 0.9).astype(np.int64)        # axis t 10 % off: rel L2 ~ 1e-1
+    config = FinetuneConfig(steps=60, points=256, lr=1e-3, check_every=10, validation_points=1024, seed=3)
+    _, report = finetune(tuned, problem.reference, config, progress=False)
+    assert report["target_rel_l2_before"] > 0.05
+    assert report["target_rel_l2_after"] < 0.65 * report["target_rel_l2_before"]
+    assert len(report["peak_state_after"]) == 2                             # one peak per axis network
+    assert all(p <= a for p, a in zip(report["peak_state_after"], report["peak_state_allowed"]))
+    with pytest.raises(InputError, match="separable export's product"):
+        finetune(tuned, problem.reference, FinetuneConfig(method="rfg", steps=1), progress=False)
+
+
+@pytest.mark.slow
+def test_cli_finetunes_a_separable_export_into_a_folder_the_runner_verifies(tmp_path, capsys):
+    import json
+
+    from loihi_pinn.runtime.separable import SeparableRunner
+
+    out = tmp_path / "burgers_ft"
+    assert main(["finetune", str(BURGERS_SPINN), "--against", "reference", "--steps", "60", "--points", "256",
+                 "--out", str(out), "--quiet"]) == 0
+    assert "grid" in capsys.readouterr().out
+    card = json.loads((out / "spinn.json").read_text())
+    section = card["finetune"]
+    assert section["from"] == "burgers_spinn" and set(section["from_sha256"]) == {"axis_x.net", "axis_t.net"}
+    assert section["grid_rel_l2_after"] <= section["grid_rel_l2_before"]
+    assert card["loihi_errors"]["rel_l2_fixed_point_finetuned"] == pytest.approx(section["grid_rel_l2_after"])
+    assert read_model_card(out / "axis_t.net")["finetune"]["jointly_with"] == ["axis_x.net", "axis_t.net"]
+    coords = [np.linspace(0.1, 0.9, 3), np.linspace(0.1, 0.9, 2)]
+    emulated = SeparableRunner(out).predict_grid(coords)                    # checks the new SHA-256s
+    np.testing.assert_array_equal(SeparableRunner(out, "lava-sim", progress=False).predict_grid(coords), emulated)
+    assert main(["finetune", str(BURGERS_SPINN), "--out", str(BURGERS_SPINN), "--force"]) == 2
+    assert "the folder being fine-tuned" in capsys.readouterr().err
+    assert main(["finetune", str(BURGERS_SPINN), "--method", "rfg", "--steps", "1", "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "--method bp or rfg-weights" in capsys.readouterr().err

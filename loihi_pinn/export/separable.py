@@ -49,23 +49,13 @@ def export_separable(converted, out, *, weight_max: int = 15, **options) -> tupl
     names = [Path(name).with_suffix(".net").name for name in card["axes"]]
     with replacing(out) as tmp:
         tmp.mkdir()
-        axis_reports = [export_converted(str(folder / snn), tmp / net, weight_max=weight_max, **options)[1]
-                        for snn, net in zip(card["axes"], names)]
+        for snn, net in zip(card["axes"], names):
+            export_converted(str(folder / snn), tmp / net, weight_max=weight_max, **options)
         qnets = [read_netx(tmp / name) for name in names]
-        problem = problem_from_metadata(card, [q.lower[0] for q in qnets], [q.upper[0] for q in qnets], card["d_out"])
-        runs = [q.run_integers(q.encode(c)) for q, c in zip(qnets, grid_axes(problem))]
-        fixed = combine_features([q.decode(raw) for q, (raw, _) in zip(qnets, runs)], card["d_out"], card["rank"])
-        report = {"points": len(fixed), "grid_shape": list(problem.grid_shape),
-                  **{k: v for k, v in activity_totals([stats for _, stats in runs]).items() if k != "spike_rate"},
-                  "host_macs": combine_macs(problem.grid_shape, card["d_out"], card["rank"]),
-                  "steps_per_inference": max(r["steps_per_point"] for r in axis_reports)}
+        problem = separable_problem(card, qnets)
+        report = measure_product(qnets, problem, card["rank"], "rel_l2_fixed_point")
         if problem.has_reference:
-            reference = problem.reference(problem.evaluation_points())
-            report["rel_l2_float_snn"] = card["errors"]["rel_l2"]
-            report["rel_l2_fixed_point"] = relative_l2(fixed, reference)
-            if problem.d_out > 1:
-                report["rel_l2_fixed_point_per_output"] = {
-                    n: relative_l2(fixed[:, i], reference[:, i]) for i, n in enumerate(problem.output_names)}
+            report = {"rel_l2_float_snn": card["errors"]["rel_l2"], **report}
         spinn = {"format": FORMAT, "version": VERSION,
                  **{k: card[k] for k in ("problem", "input_names", "output_names", "rank", "d_out", "combine")},
                  "axes": names, "sha256": {n: hashlib.sha256((tmp / n).read_bytes()).hexdigest() for n in names},
@@ -76,6 +66,30 @@ def export_separable(converted, out, *, weight_max: int = 15, **options) -> tupl
             spinn["problem_spec"] = card["problem_spec"]
         (tmp / MANIFEST).write_text(json.dumps(spinn, indent=2) + "\n")
     return out, report
+
+
+def separable_problem(card: dict, qnets: list):
+    """The problem of a separable card, on the box of its axis networks ``qnets``."""
+    return problem_from_metadata(card, [q.lower[0] for q in qnets], [q.upper[0] for q in qnets], card["d_out"])
+
+
+def measure_product(qnets: list, problem, rank: int, name: str) -> dict:
+    """The fixed-point axis networks ``qnets`` and their product on the problem's evaluation grid:
+    cost (inferences, steps, messages, synaptic ops, host MACs) and, where the problem has a
+    reference, the product's rel L2 against it as ``name`` (and per output)."""
+    runs = [q.run_integers(q.encode(c)) for q, c in zip(qnets, grid_axes(problem))]
+    fixed = combine_features([q.decode(raw) for q, (raw, _) in zip(qnets, runs)], problem.d_out, rank)
+    report = {"points": len(fixed), "grid_shape": list(problem.grid_shape),
+              **{k: v for k, v in activity_totals([stats for _, stats in runs]).items() if k != "spike_rate"},
+              "host_macs": combine_macs(problem.grid_shape, problem.d_out, rank),
+              "steps_per_inference": max(q.steps for q in qnets)}
+    if problem.has_reference:
+        reference = problem.reference(problem.evaluation_points())
+        report[name] = relative_l2(fixed, reference)
+        if problem.d_out > 1:
+            report[f"{name}_per_output"] = {n: relative_l2(fixed[:, i], reference[:, i])
+                                            for i, n in enumerate(problem.output_names)}
+    return report
 
 
 def verified_axes(card: dict, folder: Path) -> list[Path]:

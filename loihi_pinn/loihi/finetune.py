@@ -121,6 +121,45 @@ class IntegerPass:
         raw, stats = self.qnet.run_integers(messages, keep_states=True)
         return raw, stats.sent, stats.peak_state
 
+    # what ``finetune`` asks of a pass (``SeparablePass`` answers the same for a separable export)
+    @property
+    def networks(self) -> list[QuantizedNetwork]:
+        return [self.qnet]
+
+    def draw(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``n`` uniform points ``(n, d_in)`` of the box and their messages (one array: one network)."""
+        points = _draw(self.qnet, n, rng)
+        return points, [self.qnet.encode(points)]
+
+    def forward(self, messages: list[np.ndarray]) -> list[tuple]:
+        """The integer pass on ``messages``: ``[(raw, sent, peak state per layer)]``."""
+        return [self.run(messages[0])]
+
+    def predict(self, params, messages: list[np.ndarray], runs: list[tuple], nudges: dict | None = None):
+        """``outputs`` of the pass ``runs`` on ``messages``: ``(n, d_out)``."""
+        return self.outputs(params, messages[0], *runs[0][:2], nudges)
+
+    def decode(self, runs: list[tuple], wanted: np.ndarray | None = None) -> np.ndarray:
+        """Physical outputs ``(n, d_out)`` of ``runs``; with ``wanted``, the off-chip output offset
+        is refitted to it first (the readout's bias is a host addition, free to choose)."""
+        if wanted is not None:
+            self.qnet.output_offset = (np.asarray(self.qnet.output_offset)
+                                       + (wanted - self.qnet.decode(runs[0][0])).mean(0)).tolist()
+        return self.qnet.decode(runs[0][0])
+
+    def layer_groups(self) -> list[list[int]]:
+        """Parameter indices per layer in ``latent``'s order (weight and bias together)."""
+        groups, index = [], 0
+        for layer in self.qnet.layers:
+            size = 1 if layer.readout else 2
+            groups.append(list(range(index, index + size)))
+            index += size
+        return groups
+
+    def activity_inputs(self, messages: list[np.ndarray], runs: list[tuple]) -> list[torch.Tensor]:
+        """What each layer received on the pass ``runs``: ``[(n, fan_in)]`` (``activity_forward_gradient``)."""
+        return [torch.as_tensor(a, dtype=torch.float64) for a in [messages[0], *runs[0][1]]]
+
     def outputs(self, params, messages: np.ndarray, raw: np.ndarray, sent: list[np.ndarray],
                 nudges: dict | None = None) -> torch.Tensor:
         """Physical outputs ``(n, d_out)``: the integer pass's values, ``params``' derivatives.
@@ -176,32 +215,36 @@ def _draw(qnet: QuantizedNetwork, n: int, rng: np.random.Generator) -> np.ndarra
     return lower + rng.random((n, qnet.d_in)) * (upper - lower)
 
 
-def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray], config: FinetuneConfig,
+def finetune(network, target: Callable[[np.ndarray], np.ndarray], config: FinetuneConfig,
              *, progress: bool = True) -> tuple[QuantizedNetwork, dict]:
-    """Fine-tune ``qnet`` (in place) towards ``target`` (physical points ``(n, d_in)`` -> values
+    """Fine-tune ``network`` (a ``QuantizedNetwork``, or a ``SeparablePass`` over a separable
+    export's axis networks; in place) towards ``target`` (physical points ``(n, d_in)`` -> values
     ``(n, d_out)``) on points of its box. Returns the network, restored to the best held-out
     check, and a report: rel L2 against the target on the held-out points before and after, the
     steps, integer passes, JVPs or backward passes, wall time and how many integers changed."""
+    integer_pass = IntegerPass(network) if isinstance(network, QuantizedNetwork) else network
+    if config.method == "rfg" and not hasattr(integer_pass, "activity_inputs"):
+        raise InputError("activity-perturbed forward gradients (--method rfg) need a loss that is a sum over each "
+                         "network's points; a separable export's product couples them: use --method bp or rfg-weights")
+    networks = integer_pass.networks
     generator = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    integer_pass = IntegerPass(qnet)
     params = integer_pass.latent()
-    start = [(l.weight.copy(), l.bias.copy()) for l in qnet.layers]
-    headroom = float(qnet.metadata.get("quantization", {}).get("headroom", 1.0))
-    val_points = _draw(qnet, config.validation_points, rng)
-    val_messages, val_target = qnet.encode(val_points), np.asarray(target(val_points), dtype=np.float64)
+    start = [_saved(q) for q in networks]
+    val_points, val_messages = integer_pass.draw(config.validation_points, rng)
+    val_target = np.asarray(target(val_points), dtype=np.float64)
 
-    def check() -> tuple[float, int]:
-        """Held-out rel L2 and peak state, the off-chip output offset refitted first."""
-        raw, _, peaks = integer_pass.run(val_messages)
-        qnet.output_offset = (np.asarray(qnet.output_offset) + (val_target - qnet.decode(raw)).mean(0)).tolist()
-        error = float(np.linalg.norm(qnet.decode(raw) - val_target) / np.linalg.norm(val_target))
-        return error, max(peaks)
+    def check() -> tuple[float, list[int]]:
+        """Held-out rel L2 (after refitting what the host may refit) and each network's peak state."""
+        runs = integer_pass.forward(val_messages)
+        error = float(np.linalg.norm(integer_pass.decode(runs, val_target) - val_target) / np.linalg.norm(val_target))
+        return error, [max(peaks) for *_, peaks in runs]
 
     error0, peak0 = check()
-    allowed = max(peak0, (STATE_LIMIT - 1) / headroom)           # keep the export's headroom (or what it had)
-    best = (error0, _saved(qnet), peak0)
-    groups = _layer_groups(qnet) if config.layerwise else [list(range(len(params)))]
+    allowed = [max(peak, (STATE_LIMIT - 1) / float(q.metadata.get("quantization", {}).get("headroom", 1.0)))
+               for peak, q in zip(peak0, networks)]               # keep each export's headroom (or what it had)
+    best = (error0, [_saved(q) for q in networks], peak0)
+    groups = integer_pass.layer_groups() if config.layerwise else [list(range(len(params)))]
     latent = [p.clone().requires_grad_(config.method == "bp") for p in params]
     optimizer = torch.optim.Adam(latent, lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps)
@@ -209,17 +252,16 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
     begin = time.perf_counter()
     bar = tqdm(range(config.steps), desc=f"fine-tune ({config.method})", disable=not progress, unit="step")
     for step in bar:
-        points = _draw(qnet, config.points, rng)
-        messages = qnet.encode(points)
+        points, messages = integer_pass.draw(config.points, rng)
         wanted = torch.as_tensor(target(points), dtype=torch.float64)
         try:
-            raw, sent, _ = integer_pass.run(messages)
+            runs = integer_pass.forward(messages)
         except StateOverflow:                      # this update left 24 bits: back to the best, smaller steps
             overflows += 1
-            _restore(qnet, best[1])
-            latent_values = integer_pass.latent()
+            for q, saved in zip(networks, best[1]):
+                _restore(q, saved)
             with torch.no_grad():
-                for p, value in zip(latent, latent_values):
+                for p, value in zip(latent, integer_pass.latent()):
                     p.copy_(value)
             for group in optimizer.param_groups:
                 group["lr"] /= 2
@@ -227,7 +269,7 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
         passes += 1
 
         def shares(ps, nudges=None):
-            return relative_mse(integer_pass.outputs(ps, messages, raw, sent, nudges), wanted)
+            return relative_mse(integer_pass.predict(ps, messages, runs, nudges), wanted)
 
         if config.method == "bp":
             value = shares(latent).sum()
@@ -238,10 +280,11 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
         else:
             fixed = [p.detach() for p in latent]
             if config.method == "rfg":
-                inputs = [torch.as_tensor(a, dtype=torch.float64) for a in [messages, *sent]]
-                value, grads, n = activity_forward_gradient(lambda nudges: shares(fixed, nudges), inputs,
-                                                            [l.size for l in qnet.layers], integer_pass.scales,
-                                                            integer_pass.shift, config.tangents, generator)
+                value, grads, n = activity_forward_gradient(lambda nudges: shares(fixed, nudges),
+                                                            integer_pass.activity_inputs(messages, runs),
+                                                            [l.size for l in integer_pass.qnet.layers],
+                                                            integer_pass.scales, integer_pass.shift,
+                                                            config.tangents, generator)
             else:
                 value, grads, n = weight_forward_gradient(lambda ps: shares(ps).sum(), fixed, groups,
                                                            config.tangents, generator)
@@ -254,21 +297,25 @@ def finetune(qnet: QuantizedNetwork, target: Callable[[np.ndarray], np.ndarray],
         bar.set_postfix(rel_l2=f"{value ** 0.5:.2e}")
         if (step + 1) % config.check_every == 0 or step == config.steps - 1:
             try:
-                error, peak = check()
+                error, peaks = check()
             except StateOverflow:
                 continue
             passes += 1
-            if error < best[0] and peak <= allowed:
-                best = (error, _saved(qnet), peak)
-    _restore(qnet, best[1])
-    changed = sum(int(np.count_nonzero(l.weight != w0)) + int(np.count_nonzero(l.bias != b0))
-                  for l, (w0, b0) in zip(qnet.layers, start))
+            if error < best[0] and all(p <= a for p, a in zip(peaks, allowed)):
+                best = (error, [_saved(q) for q in networks], peaks)
+    for q, saved in zip(networks, best[1]):
+        _restore(q, saved)
+    layers = [(l, w0, b0) for q, (saved, _) in zip(networks, start) for l, (w0, b0) in zip(q.layers, saved)]
+    changed = sum(int(np.count_nonzero(l.weight != w0)) + int(np.count_nonzero(l.bias != b0)) for l, w0, b0 in layers)
+    single = len(networks) == 1
     report = {**asdict(config), "target_rel_l2_before": error0, "target_rel_l2_after": best[0],
-              "peak_state_before": peak0, "peak_state_after": best[2], "peak_state_allowed": allowed,
+              "peak_state_before": max(peak0) if single else peak0,
+              "peak_state_after": max(best[2]) if single else best[2],
+              "peak_state_allowed": allowed[0] if single else allowed,
               "integer_passes": passes, "jvps": jvps, "backward_passes": backward, "overflow_retries": overflows,
-              "integers_changed": changed, "integers": sum(l.weight.size + l.bias.size for l in qnet.layers),
+              "integers_changed": changed, "integers": sum(l.weight.size + l.bias.size for l, *_ in layers),
               "wall_s": time.perf_counter() - begin}
-    return qnet, report
+    return network, report
 
 
 def weight_forward_gradient(loss: Callable, params: list[torch.Tensor], groups: list[list[int]], tangents: int,
@@ -287,18 +334,8 @@ def weight_forward_gradient(loss: Callable, params: list[torch.Tensor], groups: 
     return value, grads, passes
 
 
-def _layer_groups(qnet: QuantizedNetwork) -> list[list[int]]:
-    """Parameter indices per layer in ``IntegerPass.latent``'s order (weight and bias together)."""
-    groups, index = [], 0
-    for layer in qnet.layers:
-        size = 1 if layer.readout else 2
-        groups.append(list(range(index, index + size)))
-        index += size
-    return groups
-
-
 def _saved(qnet: QuantizedNetwork) -> tuple:
-    """A copy of what fine-tuning changes: integer weights and biases, and the output offset."""
+    """A copy of what fine-tuning changes in ``qnet``: integer weights and biases, and the output offset."""
     return [(l.weight.copy(), l.bias.copy()) for l in qnet.layers], list(qnet.output_offset)
 
 
