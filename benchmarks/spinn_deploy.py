@@ -109,7 +109,8 @@ def readme_block(data: dict) -> str:
     lines = ["Separable PINNs (seed 000, section 4.3), made by `.venv/bin/python benchmarks/spinn_deploy.py`: one "
              "file per axis network and `spinn.json`, which names the files (with SHA-256), the rank and the "
              "rule u_k = sum_j prod_a f_a[k * rank + j], run on the host after the chip. Run them with "
-             "`loihi_pinn.runtime.separable.SeparableRunner(FOLDER, backend)` (`predict_grid`, `predict`).", ""]
+             "`loihi_pinn.runtime.separable.SeparableRunner(FOLDER, backend)` (`predict_grid`, `predict`); "
+             "fine-tune one with `loihi-pinn finetune FOLDER` (its axis networks together, through the product).", ""]
     for name in PROBLEMS:
         d = data[name]
         lines.append(f"- `{name}_spinn/`: {len(d['loihi']['grid_shape'])} axis networks, ReLU students (sigma-delta, exact), "
