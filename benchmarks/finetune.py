@@ -9,8 +9,9 @@ back-propagation towards its tanh PINN; Poisson and diffusion-reaction also by r
 gradients (activity perturbation; ``FORWARD``: more tangents, a smaller rate and more steps), and
 Poisson by seed 002's weight perturbation (RFG-G); then each by back-propagation towards the reference
 solution instead of the PINN. The separable exports (``SEPARABLE``, as shipped in netx_exports/) are
-fine-tuned as one network, their axis networks together through the host's product. Rel L2 against the reference on the evaluation grid before and after, the
-work done (integer passes, JVPs or backward passes) and the wall time of each run.
+fine-tuned as one network, their axis networks together through the host's product. Rel L2 against
+the reference on the evaluation grid before and after, the work done (integer passes, JVPs or
+backward passes) and the wall time of each run.
 """
 from __future__ import annotations
 
@@ -106,12 +107,12 @@ def config_of(method: str, steps: int | None) -> FinetuneConfig:
 
 def run(name: str, method: str, against: str, steps: int | None) -> dict:
     config = config_of(method, steps)
+    out = OUT / f"{name}_{method}_{against}_{config.steps}"
     if name in SEPARABLE:       # a folder: the axis networks together, through their product
-        _, report = finetune_separable_export(ROOT / "netx_exports" / name, OUT / f"{name}_{method}_{against}_"
-                                              f"{config.steps}", config, against=against, progress=False)
+        _, report = finetune_separable_export(ROOT / "netx_exports" / name, out, config, against=against,
+                                              progress=False)
     else:
-        _, report = finetune_export(start(name), OUT / f"{name}_{method}_{against}_{config.steps}.net", config,
-                                    against=against, progress=False)
+        _, report = finetune_export(start(name), out.with_suffix(".net"), config, against=against, progress=False)
     return {"file": name, **report}
 
 
