@@ -3,6 +3,7 @@ forward gradients, beside the paper's figures, and their Loihi 2 exports.
 
     .venv/bin/python benchmarks/seed002.py mexican_hat --steps 2000          # BP, RFG-L, RFG-G
     .venv/bin/python benchmarks/seed002.py poisson --steps 1500              # the 10 rows of Table 1
+    .venv/bin/python benchmarks/seed002.py poisson --rows SG-RFG-G --tangents 4   # 4 tangents a step: row 'SG-RFG-G x4'
     .venv/bin/python benchmarks/seed002.py seponet --steps 1000              # BP, RFG-L, RFG-G
     .venv/bin/python benchmarks/seed002.py report                           # the seed002 section of RESULTS.md
 
@@ -156,21 +157,23 @@ def seponet_task(row: str):
 TASKS = {"mexican_hat": mexican_hat_task, "poisson": poisson_task, "seponet": seponet_task}
 
 
-def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None) -> None:
-    """Train, evaluate and save each row; SG-BP is also exported and run on Lava."""
+def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None, tangents: int = 1) -> None:
+    """Train, evaluate and save each row (RFG with ``tangents`` > 1: saved as 'ROW xK', beside
+    the seed's one-tangent row); SG-BP is also exported and run on Lava."""
     for row in rows:
         torch.manual_seed(seed)
         net, loss, data, batch, evaluate = TASKS[task](row)
         _, method, local = parse(row)
-        result = train_direct(net, loss, data[0], shared=data[1], method=method, steps=steps, lr=lr or LR[method],
-                              batch_size=batch,
+        key = row if tangents == 1 or method == "bp" else f"{row} x{tangents}"
+        result = train_direct(net, loss, data[0], shared=data[1], method=method, steps=steps, tangents=tangents,
+                              lr=lr or LR[method], batch_size=batch,
                               local_loss=local, seed=seed, log_every=max(steps // 20, 1))
         errors = evaluate()
         MODELS.mkdir(parents=True, exist_ok=True)
-        torch.save(net.state_dict(), MODELS / f"{task}_{row}.pt")
-        new = {row: {**errors, "paper": PAPER[task].get(row), "lr": lr or LR[method], **result.to_dict(),
+        torch.save(net.state_dict(), MODELS / f"{task}_{key}.pt")
+        new = {key: {**errors, "paper": PAPER[task].get(row), "lr": lr or LR[method], **result.to_dict(),
                      "date": machine()}}
-        print(f"{task} {row}: {errors} (paper {PAPER[task].get(row)}), {result.wall_seconds:.0f} s")
+        print(f"{task} {key}: {errors} (paper {PAPER[task].get(row)}), {result.wall_seconds:.0f} s")
         if row == "SG-BP":
             new[f"{row}_export"] = export_and_run(task, net, data)
         save_json(f"seed002_{task}", {**(load_json(f"seed002_{task}") or {}), **new})   # merged: other runs write too
@@ -280,8 +283,8 @@ def report() -> None:
              "data; for operators over all test functions at once and, in brackets, the mean of each function's "
              "own rel L2. Cost per method measured in the same run: passes and CPU seconds for the whole "
              "training (this process's CPU time; the machine is shared). BP: a forward and a backward pass per "
-             "step; RFG: one forward-mode pass per perturbed block (RFG-G 1, RFG-L one per layer); LL rows "
-             "perturb layer-wise.", ""]
+             "step; RFG: one forward-mode pass per perturbed block and tangent (RFG-G 1, RFG-L one per layer; the "
+             "seed draws one tangent a step, rows 'tangents K' average K); LL rows perturb layer-wise.", ""]
     for task, title in (("mexican_hat", "Mexican hat regression (2 x 16)"),
                         ("poisson", "1D Poisson, spiking DeepONet (Table 1)"),
                         ("seponet", "Reaction-diffusion, spiking SepONet (Figure 7: no figures in the paper)")):
@@ -292,15 +295,14 @@ def report() -> None:
         machine_of = {date: chr(ord("a") + i) for i, date in enumerate(dates)}
         lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | lr | fwd + bwd passes | "
                   "jvp passes | CPU s | CPU ms a step | measured on |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for row in PAPER[task]:
-            r = results.get(row)
-            if r is None:
-                continue
+        for row in [key for paper_row in PAPER[task] for key in results if key.split(" x")[0] == paper_row]:
+            r = results[row]
             paper = r["paper"]
             ours = f"{r['rel_l2']:.4f}" + (f" ({r['rel_l2_mean_per_function']:.4f})" if "rel_l2_mean_per_function" in r else "")
             ratio = f"{r['rel_l2'] / paper:.2f}" if paper else "-"
             lr = r.get("lr", LR[parse(row)[1]])
-            lines.append(f"| {row} | {paper if paper else '-'} | {ours} | {ratio} | {r['steps']} | {lr:g} | "
+            name = row.replace(" x", ", tangents ")
+            lines.append(f"| {name} | {paper if paper else '-'} | {ours} | {ratio} | {r['steps']} | {lr:g} | "
                          f"{r['forward_passes']} + {r['backward_passes']} | {r['jvp_passes']} | "
                          f"{r['cpu_seconds']:.0f} | {1000 * r['cpu_seconds'] / r['steps']:.1f} | {machine_of[r['date']]} |")
         for key, e in results.items():
@@ -333,6 +335,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, help=f"initial Adam learning rate (default by method: {LR})")
+    parser.add_argument("--tangents", type=int, default=1, help="RFG: random tangents a step and block (the seed: 1)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.task == "report":
@@ -343,7 +346,7 @@ def main() -> None:
         save_json(f"seed002_{args.task}", {**load_json(f"seed002_{args.task}"),
                                            "SG-BP_export": export_and_run(args.task, net, data)})
     else:
-        train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed, args.lr)
+        train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed, args.lr, args.tangents)
     report()
 
 

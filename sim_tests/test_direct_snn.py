@@ -69,6 +69,9 @@ def test_bad_settings_are_refused():
         train_direct(SpikingMLP((2, 4, 1)), regression_loss, (torch.zeros(4, 2), torch.zeros(4, 1)), method="adam")
     with pytest.raises(InputError, match="local heads"):
         train_direct(SpikingMLP((2, 4, 1)), regression_loss, (torch.zeros(4, 2), torch.zeros(4, 1)), local_loss=True)
+    with pytest.raises(InputError, match="tangents must be >= 1"):
+        train_direct(SpikingMLP((2, 4, 1)), regression_loss, (torch.zeros(4, 2), torch.zeros(4, 1)), method="rfg-g",
+                     tangents=0)
 
 
 @pytest.mark.slow
@@ -116,6 +119,33 @@ def test_a_layer_wise_pass_leaves_the_other_blocks_without_tangents():
     gen = torch.Generator().manual_seed(0)
     tw, tv = rademacher_like(params["w"], gen), rademacher_like(params["v"], gen)
     assert torch.allclose(estimate["w"], (2 * tw.sum()) * tw) and torch.allclose(estimate["v"], (3 * tv.sum()) * tv)
+
+
+def test_several_tangents_average_their_estimates():
+    """tangents = K: the mean of K draws of every block, in the generator's order (draw, then
+    block), K passes a block; the RMS error against the true gradient falls as 1/sqrt(K)."""
+    torch.manual_seed(0)
+    a = torch.randn(40, 12, dtype=torch.float64)
+    params = {"w": torch.randn(8, dtype=torch.float64), "v": torch.randn(4, dtype=torch.float64)}
+
+    def loss(p):
+        return 0.5 * ((a @ torch.cat([p["w"], p["v"]])) ** 2).sum()
+
+    grad = a.T @ (a @ torch.cat([params["w"], params["v"]]))
+    estimate, _, passes = forward_gradient(loss, params, groups=[["w"], ["v"]], tangents=3,
+                                           generator=torch.Generator().manual_seed(5))
+    gen = torch.Generator().manual_seed(5)
+    singles = [forward_gradient(loss, params, groups=[["w"], ["v"]], generator=gen)[0] for _ in range(3)]
+    assert passes == 6
+    assert all(torch.allclose(estimate[k], sum(e[k] for e in singles) / 3) for k in params)
+
+    def error(k):
+        gen = torch.Generator().manual_seed(11)
+        draws = [forward_gradient(loss, params, tangents=k, generator=gen)[0] for _ in range(200)]
+        return float(torch.stack([(torch.cat([e["w"], e["v"]]) - grad).norm() ** 2 for e in draws]).mean().sqrt())
+    assert 0.2 < error(16) / error(1) < 0.31                      # 1 / sqrt(16) = 0.25
+    with pytest.raises(InputError, match="tangents must be >= 1"):
+        forward_gradient(loss, params, tangents=0)
 
 
 @pytest.mark.slow

@@ -319,19 +319,15 @@ def finetune(network, target: Callable[[np.ndarray], np.ndarray], config: Finetu
 
 
 def weight_forward_gradient(loss: Callable, params: list[torch.Tensor], groups: list[list[int]], tangents: int,
-                             generator: torch.Generator) -> tuple[float, list[torch.Tensor], int]:
+                            generator: torch.Generator) -> tuple[float, list[torch.Tensor], int]:
     """Seed 002's estimate by weight perturbation (``training.forward_gradient``: Rademacher
     tangents over each group of parameter indices, one forward-mode pass a group), averaged over
     ``tangents`` draws. Returns the loss, the estimate per parameter and the passes."""
     names = [str(i) for i in range(len(params))]
-    blocks = [[names[i] for i in group] for group in groups]
-    grads, passes, value = [torch.zeros_like(p) for p in params], 0, 0.0
-    for _ in range(tangents):
-        estimate, value, n = forward_gradient(lambda ps: loss([ps[k] for k in names]), dict(zip(names, params)),
-                                              groups=blocks, generator=generator)
-        passes += n
-        grads = [g + estimate[k] / tangents for g, k in zip(grads, names)]
-    return value, grads, passes
+    estimate, value, passes = forward_gradient(lambda ps: loss([ps[k] for k in names]), dict(zip(names, params)),
+                                               groups=[[names[i] for i in group] for group in groups],
+                                               tangents=tangents, generator=generator)
+    return value, [estimate[k] for k in names], passes
 
 
 def _saved(qnet: QuantizedNetwork) -> tuple:
