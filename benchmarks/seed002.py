@@ -54,17 +54,17 @@ BUDGETS = """Budgets are ours (the seed gives none; its update is theta -= eta g
 each row's steps and rate are in the table: Mexican hat SG-RFG-G 0.074 in 8,000 steps at 1e-2, 0.0495 in 30,000 at
 3e-3; SG-RFG-L 0.0506 in 6,000 at 1e-2, 0.0509 in 15,000 at 3e-3, 0.0363 in 30,000 at 1e-3; Poisson SG-RFG-L 0.108
 in 5,000 at 3e-3, 0.0622 in 20,000 at 1e-3, 0.0536 in 36,000 at 1e-3, 0.0502 in 64,000 at 1e-3; the same way
-SG-RFG-LL 0.149 -> 0.0789 (20,000) -> 0.0563 (40,000) -> 0.0545 (56,000), WSG-RFG-L 0.179 -> 0.0661 (20,000) ->
-0.0513 (32,000) but 0.0536 in 48,000 (the table keeps 32,000: one run's noise is this large), WSG-RFG-LL 0.227 ->
-0.109 (12,000) -> 0.0570 (40,000) and WSG-RFG-G 0.201 -> 0.0891. More steps at a high rate do not pay: Poisson
-SG-RFG-G gave 0.0905 in 24,000 steps at 1e-3, 0.111 in 100,000 at 1e-3 (its loss sat near 1e-3 while the rate was
-high) and 0.0892 in 40,000 at 3e-4. The seed's plain step instead of Adam was no better in a scratch sweep (Mexican
-hat SG-RFG-G, 3,000 steps: 0.075 at eta 0.1, divergence at 0.3). RFG-G costs about one BP step a step here (torch
-forward mode on a CPU), not the seed's 0.34x; RFG-L one pass per layer, each leaving the layers its block does not
-reach without tangents. Exports: the IF quantizer keeps every hidden file weight within the cap it picks among 15,
-31, 63 and 127 (`loihi.best_weight_max`); at the old 8-bit weights the first layer left the held input few levels
-(fixed point against the float SNN: Mexican hat 0.143, DeepONet 0.794, SepONet 0.991 before; the figures above
-after)."""
+SG-RFG-LL 0.149 -> 0.0789 (20,000) -> 0.0563 (40,000) -> 0.0545 (56,000) -> 0.0527 (72,000), WSG-RFG-L 0.179 ->
+0.0661 (20,000) -> 0.0513 (32,000) but 0.0536 in 48,000 (the table keeps 32,000: one run's noise is this large),
+WSG-RFG-LL 0.227 -> 0.109 (12,000) -> 0.0570 (40,000) and WSG-RFG-G 0.201 -> 0.0891. More steps at a high rate do
+not pay: Poisson SG-RFG-G gave 0.0905 in 24,000 steps at 1e-3, 0.111 in 100,000 at 1e-3 (its loss sat near 1e-3
+while the rate was high) and 0.0892 in 40,000 at 3e-4. The seed's plain step instead of Adam was no better in a
+scratch sweep (Mexican hat SG-RFG-G, 3,000 steps: 0.075 at eta 0.1, divergence at 0.3). RFG-G costs about one BP
+step a step here (torch forward mode on a CPU), not the seed's 0.34x; RFG-L one pass per layer, each leaving the
+layers its block does not reach without tangents. Exports: the IF quantizer keeps every hidden file weight within
+the cap it picks among 15, 31, 63 and 127 (`loihi.best_weight_max`); at the old 8-bit weights the first layer left
+the held input few levels (fixed point against the float SNN: Mexican hat 0.143, DeepONet 0.794, SepONet 0.991
+before; the figures above after)."""
 
 
 def parse(row: str) -> tuple[str, str, bool]:
