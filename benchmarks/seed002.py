@@ -3,7 +3,7 @@ forward gradients, beside the paper's figures, and their Loihi 2 exports.
 
     .venv/bin/python benchmarks/seed002.py mexican_hat --steps 2000          # BP, RFG-L, RFG-G
     .venv/bin/python benchmarks/seed002.py poisson --steps 1500              # the 10 rows of Table 1
-    .venv/bin/python benchmarks/seed002.py poisson --rows SG-RFG-G --tangents 4   # 4 tangents a step: row 'SG-RFG-G x4'
+    .venv/bin/python benchmarks/seed002.py poisson --rows SG-RFG-G --tangents 4   # row 'SG-RFG-G x4'
     .venv/bin/python benchmarks/seed002.py seponet --steps 1000              # BP, RFG-L, RFG-G
     .venv/bin/python benchmarks/seed002.py report                           # the seed002 section of RESULTS.md
 
@@ -69,10 +69,14 @@ at the old 8-bit weights the first layer left the held input few levels (fixed p
 hat 0.143, DeepONet 0.794, SepONet 0.991 before; the figures above after)."""
 
 
+def paper_row(row: str) -> str:
+    """The seed's row a result belongs to: 'SG-RFG-G x4' (4 tangents a step) -> 'SG-RFG-G'."""
+    return row.split(" x")[0]
+
+
 def parse(row: str) -> tuple[str, str, bool]:
-    """'WSG-RFG-LL' -> (surrogate 'wsg', method 'rfg-l', local loss True): LL rows perturb layer-wise.
-    A row of several tangents, 'SG-RFG-G x4', parses as its one-tangent row."""
-    parts = row.split(" x")[0].lower().split("-")
+    """'WSG-RFG-LL' -> (surrogate 'wsg', method 'rfg-l', local loss True): LL rows perturb layer-wise."""
+    parts = paper_row(row).lower().split("-")
     local = parts[-1] == "ll"
     rest = parts[1:-1] if local else parts[1:]
     method = "bp" if rest == ["bp"] else "rfg-" + (rest[1] if len(rest) > 1 else "l")
@@ -298,7 +302,7 @@ def report() -> None:
         machine_of = {date: chr(ord("a") + i) for i, date in enumerate(dates)}
         lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | lr | fwd + bwd passes | "
                   "jvp passes | CPU s | CPU ms a step | measured on |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for row in [key for paper_row in PAPER[task] for key in results if key.split(" x")[0] == paper_row]:
+        for row in [key for seed_row in PAPER[task] for key in results if paper_row(key) == seed_row]:
             r = results[row]
             paper = r["paper"]
             ours = f"{r['rel_l2']:.4f}" + (f" ({r['rel_l2_mean_per_function']:.4f})" if "rel_l2_mean_per_function" in r else "")
