@@ -97,8 +97,8 @@ def train_direct(model: nn.Module, loss_fn: Callable, data: tuple, *, shared: tu
     from ``lr`` to ``final_lr``."""
     if method not in METHODS:
         raise InputError(f"unknown training method {method!r}; choose one of: {', '.join(METHODS)}")
-    if steps < 1 or tangents < 1 or lr <= 0:
-        raise InputError(f"steps and tangents must be >= 1 and lr > 0; got {steps}, {tangents}, {lr}")
+    if steps < 1 or lr <= 0:
+        raise InputError(f"steps must be >= 1 and lr > 0; got {steps}, {lr}")
     if local_loss and not _has_heads(model):
         raise InputError("the layer-local loss needs local heads: build the spiking MLPs with local_heads=True")
     torch.manual_seed(seed)

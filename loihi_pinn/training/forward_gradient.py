@@ -78,7 +78,7 @@ def _estimate(directional, params: Params, groups, draws: int, generator) -> tup
     derivative) giving grad L . v for one tangent. ``tangents`` holds the block's parameters only:
     the others stay plain tensors, so a layer-wise pass computes the layers its block does not
     reach without tangents (no dual arithmetic on zeros). Returns (estimate, first loss, passes)."""
-    if int(draws) < 1:
+    if draws < 1:
         raise InputError(f"tangents must be >= 1, got {draws}")
     primals = {k: v.detach() for k, v in params.items()}
     blocks = [list(primals)] if groups is None else groups
