@@ -9,15 +9,15 @@ forward gradients, beside the paper's figures, and their Loihi 2 exports.
 
 Set-ups as in the seed: Mexican hat 2 x 16 IF, T = 32, 10,000 training pairs, sigma 0.5; spiking
 DeepONet (branch 101 -> 32 -> 32, trunk 1 -> 32 -> 32, T = 32) on 800 / 800 GRF forcings of
--u'' = g, sigma 0.3; spiking SepONet (branch 100 -> 16 -> 16, trunks 1 -> 16 -> 16, T = 32) on
-100 / 100 reaction-diffusion samples (100 x 100 grid), sigma 0.5. Data from
-``loihi_pinn.problems.operator_data`` (``loihi-pinn snn-data``). Adam with a cosine schedule;
-``--steps`` per method (the seed does not give its budget). One torch thread; each method's
-steps, forward / backward / forward-mode passes, wall and CPU seconds are measured in the same
-run. Errors: rel L2 on the test set (Mexican hat: 10,000 fresh points; operators: over all test
-functions and points at once, and the mean of each function's own rel L2). The SG-BP network of each task is exported to netx
-(reset by subtraction: the signed IF on the Lava simulator) and a few test inputs run on Lava
-against the emulator.
+-u'' = g, sigma 0.3; spiking SepONet (branch 100 -> 16 -> 16, trunks 1 -> 16 -> 16, T = 32) on 100 / 100
+reaction-diffusion samples (100 x 100 grid), sigma 0.5. Data from
+``loihi_pinn.problems.operator_data`` (``loihi-pinn snn-data``). Adam with a cosine schedule
+(``--momentum``: its beta1); ``--steps`` per method (the seed does not give its budget). One torch
+thread; each method's steps, forward / backward / forward-mode passes, wall and CPU seconds are
+measured in the same run. Errors: rel L2 on the test set (Mexican hat: 10,000 fresh points;
+operators: over all test functions and points at once, and the mean of each function's own rel
+L2). The SG-BP network of each task is exported to netx (reset by subtraction: the signed IF on
+the Lava simulator) and a few test inputs run on Lava against the emulator.
 """
 from __future__ import annotations
 
@@ -165,7 +165,8 @@ def seponet_task(row: str):
 TASKS = {"mexican_hat": mexican_hat_task, "poisson": poisson_task, "seponet": seponet_task}
 
 
-def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None, tangents: int = 1) -> None:
+def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None, tangents: int = 1,
+               momentum: float = 0.9) -> None:
     """Train, evaluate and save each row (RFG with ``tangents`` > 1: saved as 'ROW xK', beside
     the seed's one-tangent row); SG-BP is also exported and run on Lava."""
     for row in rows:
@@ -174,7 +175,7 @@ def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | No
         _, method, local = parse(row)
         key = row if tangents == 1 or method == "bp" else f"{row} x{tangents}"
         result = train_direct(net, loss, data[0], shared=data[1], method=method, steps=steps, tangents=tangents,
-                              lr=lr or LR[method], batch_size=batch,
+                              momentum=momentum, lr=lr or LR[method], batch_size=batch,
                               local_loss=local, seed=seed, log_every=max(steps // 20, 1))
         errors = evaluate()
         MODELS.mkdir(parents=True, exist_ok=True)
@@ -286,8 +287,8 @@ def figures() -> list[str]:
 def report() -> None:
     lines = ["## 10. Directly trained SNNs: surrogate gradients and randomized forward gradients (seed 002)", "",
              "`.venv/bin/python benchmarks/seed002.py TASK --rows ... --steps N` per task (each row's steps below), "
-             "then `... report`. IF neurons (reset by subtraction, threshold 1), T = 32, Adam with a cosine "
-             "schedule, one torch thread, the seed's set-ups (`benchmarks/seed002.py` docstring). Rel L2 on test "
+             "then `... report`. IF neurons (reset by subtraction, threshold 1), T = 32, Adam (its beta1 in the "
+             "table: `--momentum`) with a cosine schedule, one torch thread, the seed's set-ups (`benchmarks/seed002.py` docstring). Rel L2 on test "
              "data; for operators over all test functions at once and, in brackets, the mean of each function's "
              "own rel L2. Cost per method measured in the same run: passes and CPU seconds for the whole "
              "training (this process's CPU time; the machine is shared). BP: a forward and a backward pass per "
@@ -301,8 +302,8 @@ def report() -> None:
             continue
         dates = sorted({r["date"] for r in results.values() if isinstance(r, dict) and "date" in r})
         machine_of = {date: chr(ord("a") + i) for i, date in enumerate(dates)}
-        lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | lr | fwd + bwd passes | "
-                  "jvp passes | CPU s | CPU ms a step | measured on |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"**{title}**", "", "| method | paper rel L2 | ours rel L2 | ours / paper | steps | lr | beta1 | fwd + bwd passes | "
+                  "jvp passes | CPU s | CPU ms a step | measured on |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for row in [key for seed_row in PAPER[task] for key in results if paper_row(key) == seed_row]:
             r = results[row]
             paper = r["paper"]
@@ -311,7 +312,7 @@ def report() -> None:
             lr = r.get("lr", LR[parse(row)[1]])
             name = row.replace(" x", ", tangents ")
             lines.append(f"| {name} | {paper if paper else '-'} | {ours} | {ratio} | {r['steps']} | {lr:g} | "
-                         f"{r['forward_passes']} + {r['backward_passes']} | {r['jvp_passes']} | "
+                         f"{r.get('momentum', 0.9):g} | {r['forward_passes']} + {r['backward_passes']} | {r['jvp_passes']} | "
                          f"{r['cpu_seconds']:.0f} | {1000 * r['cpu_seconds'] / r['steps']:.1f} | {machine_of[r['date']]} |")
         for key, e in results.items():
             if not key.endswith("_export"):
@@ -344,6 +345,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, help=f"initial Adam learning rate (default by method: {LR})")
     parser.add_argument("--tangents", type=int, default=1, help="RFG: random tangents a step and block (the seed: 1)")
+    parser.add_argument("--momentum", type=float, default=0.9, help="Adam's beta1 (RFG: larger averages more steps)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.task == "report":
@@ -354,7 +356,7 @@ def main() -> None:
         save_json(f"seed002_{args.task}", {**load_json(f"seed002_{args.task}"),
                                            "SG-BP_export": export_and_run(args.task, net, data)})
     else:
-        train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed, args.lr, args.tangents)
+        train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed, args.lr, args.tangents, args.momentum)
     report()
 
 

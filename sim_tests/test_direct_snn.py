@@ -72,6 +72,36 @@ def test_bad_settings_are_refused():
     with pytest.raises(InputError, match="tangents must be >= 1"):
         train_direct(SpikingMLP((2, 4, 1)), regression_loss, (torch.zeros(4, 2), torch.zeros(4, 1)), method="rfg-g",
                      tangents=0)
+    with pytest.raises(InputError, match=r"momentum is Adam's beta1 and must be in \[0, 1\); got 1.0"):
+        train_direct(SpikingMLP((2, 4, 1)), regression_loss, (torch.zeros(4, 2), torch.zeros(4, 1)), momentum=1.0)
+
+
+def test_momentum_is_adams_first_moment_decay():
+    """Three BP steps with ``momentum`` m are three steps of Adam with betas (m, 0.999) at the
+    cosine schedule's rates; another m gives other weights."""
+    torch.manual_seed(0)
+    x, y = torch.rand(8, 2), torch.rand(8, 1)
+    start = SpikingMLP((2, 4, 1), timesteps=4)
+
+    def trained(momentum):
+        net = SpikingMLP((2, 4, 1), timesteps=4)
+        net.load_state_dict(start.state_dict())
+        result = train_direct(net, regression_loss, (x, y), steps=3, lr=0.1, final_lr=0.01, momentum=momentum,
+                              progress=False)
+        assert result.momentum == momentum
+        return torch.cat([p.detach().flatten() for p in net.parameters()])
+
+    by_hand = SpikingMLP((2, 4, 1), timesteps=4)
+    by_hand.load_state_dict(start.state_dict())
+    adam = torch.optim.Adam(by_hand.parameters(), betas=(0.5, 0.999))
+    for k in range(3):
+        adam.param_groups[0]["lr"] = 0.01 + 0.09 * 0.5 * (1 + math.cos(math.pi * k / 3))
+        adam.zero_grad()
+        regression_loss(by_hand, x, y, False).backward()
+        adam.step()
+    expected = torch.cat([p.detach().flatten() for p in by_hand.parameters()])
+    assert torch.allclose(trained(0.5), expected, atol=1e-6)
+    assert not torch.allclose(trained(0.9), expected, atol=1e-3)
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ without the layer-local loss (LL).
 with_local=...)`` is the model run with the parameters being trained (a functional call, so
 forward-mode AD sees them); with ``local`` the loss is L_global + mean_n L_n over the model's
 local heads. The step is Adam on the gradient (estimate) with a cosine-decayed learning rate.
-RFG draws one tangent a block and step, as the seed does, or averages ``tangents`` of them.
+RFG draws one tangent a block and step, as the seed does, or averages ``tangents`` of them; a
+larger Adam ``momentum`` (beta1) averages the one-tangent estimates over more steps instead.
 
 The cost is counted as the seed counts it: a BP step is one forward pass plus a backward pass
 (about two forwards); an RFG step is one forward-mode pass per perturbed block and tangent (1
@@ -36,14 +37,15 @@ METHODS = ("bp", "rfg-g", "rfg-l")
 @dataclass
 class DirectResult:
     """What training did: ``method``, ``steps``, RFG's ``tangents`` a step and block (0 for BP),
-    the loss every ``log_every`` steps, forward passes (primal; BP), backward passes (BP),
-    forward-mode (jvp) passes (RFG), wall and CPU seconds (this process's CPU time: on a shared
-    machine wall time also measures the neighbours)."""
+    Adam's ``momentum`` (beta1), the loss every ``log_every`` steps, forward passes (primal; BP),
+    backward passes (BP), forward-mode (jvp) passes (RFG), wall and CPU seconds (this process's
+    CPU time: on a shared machine wall time also measures the neighbours)."""
 
     method: str
     local_loss: bool
     steps: int
     tangents: int = 1
+    momentum: float = 0.9
     losses: list[float] = field(default_factory=list)
     forward_passes: int = 0
     backward_passes: int = 0
@@ -87,29 +89,31 @@ def _batches(data: tuple, batch_size: int | None, generator: torch.Generator):
 
 
 def train_direct(model: nn.Module, loss_fn: Callable, data: tuple, *, shared: tuple = (), method: str = "bp",
-                 steps: int = 2000, tangents: int = 1,
+                 steps: int = 2000, tangents: int = 1, momentum: float = 0.9,
                  lr: float = 1e-3, final_lr: float = 1e-5, batch_size: int | None = None, local_loss: bool = False,
                  seed: int = 0, log_every: int = 50, progress: bool = True) -> DirectResult:
     """Train ``model`` (a ``SpikingMLP`` or spiking operator; ``layer_groups()`` gives the blocks
     of RFG-L) in place for ``steps`` Adam steps (RFG: on the mean of ``tangents`` estimates) on
     batches of ``batch_size`` rows of the tensors in ``data`` (None: all), followed by the
     ``shared`` arguments (the same every batch, e.g. the trunk's points); learning rate cosine
-    from ``lr`` to ``final_lr``."""
+    from ``lr`` to ``final_lr``, Adam's first-moment decay ``momentum`` (beta1, in [0, 1))."""
     if method not in METHODS:
         raise InputError(f"unknown training method {method!r}; choose one of: {', '.join(METHODS)}")
     if steps < 1 or lr <= 0:
         raise InputError(f"steps must be >= 1 and lr > 0; got {steps}, {lr}")
+    if not 0 <= momentum < 1:
+        raise InputError(f"momentum is Adam's beta1 and must be in [0, 1); got {momentum}")
     if local_loss and not _has_heads(model):
         raise InputError("the layer-local loss needs local heads: build the spiking MLPs with local_heads=True")
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     names = [n for n, _ in model.named_parameters()]
     params = dict(model.named_parameters())
-    optimizer = torch.optim.Adam(params.values(), lr=lr)
+    optimizer = torch.optim.Adam(params.values(), lr=lr, betas=(momentum, 0.999))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda k: (final_lr + (lr - final_lr) * 0.5 * (1 + math.cos(math.pi * k / steps))) / lr)
     groups = model.layer_groups() if method == "rfg-l" else None
-    result = DirectResult(method, local_loss, steps, tangents if method != "bp" else 0)
+    result = DirectResult(method, local_loss, steps, tangents if method != "bp" else 0, momentum)
     batches = _batches(data, batch_size, generator)
     start, cpu_start = time.perf_counter(), time.process_time()
     for step in tqdm(range(steps), desc=f"{method}{'-ll' if local_loss else ''}", disable=not progress, leave=False):
