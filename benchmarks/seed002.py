@@ -9,8 +9,8 @@ forward gradients, beside the paper's figures, and their Loihi 2 exports.
 
 Set-ups as in the seed: Mexican hat 2 x 16 IF, T = 32, 10,000 training pairs, sigma 0.5; spiking
 DeepONet (branch 101 -> 32 -> 32, trunk 1 -> 32 -> 32, T = 32) on 800 / 800 GRF forcings of
--u'' = g, sigma 0.3; spiking SepONet (branch 100 -> 16 -> 16, trunks 1 -> 16 -> 16, T = 32) on 100 / 100
-reaction-diffusion samples (100 x 100 grid), sigma 0.5. Data from
+-u'' = g, sigma 0.3; spiking SepONet (branch 100 -> 16 -> 16, trunks 1 -> 16 -> 16, T = 32) on
+100 / 100 reaction-diffusion samples (100 x 100 grid), sigma 0.5. Data from
 ``loihi_pinn.problems.operator_data`` (``loihi-pinn snn-data``). Adam with a cosine schedule
 (``--momentum``: its beta1); ``--steps`` per method (the seed does not give its budget). One torch
 thread; each method's steps, forward / backward / forward-mode passes, wall and CPU seconds are
@@ -361,7 +361,8 @@ def main() -> None:
         save_json(f"seed002_{args.task}", {**load_json(f"seed002_{args.task}"),
                                            "SG-BP_export": export_and_run(args.task, net, data)})
     else:
-        train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed, args.lr, args.tangents, args.momentum)
+        train_rows(args.task, args.rows or list(PAPER[args.task]), args.steps, args.seed, args.lr, args.tangents,
+                   args.momentum)
     report()
 
 

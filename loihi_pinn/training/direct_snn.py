@@ -9,7 +9,8 @@ with_local=...)`` is the model run with the parameters being trained (a function
 forward-mode AD sees them); with ``local`` the loss is L_global + mean_n L_n over the model's
 local heads. The step is Adam on the gradient (estimate) with a cosine-decayed learning rate.
 RFG draws one tangent a block and step, as the seed does, or averages ``tangents`` of them; a
-larger Adam ``momentum`` (beta1) averages the one-tangent estimates over more steps instead.
+larger Adam ``momentum`` (beta1) averages estimates over more steps instead (on seed 002's
+Poisson it helps short runs only: benchmarks/RESULTS.md, section 10).
 
 The cost is counted as the seed counts it: a BP step is one forward pass plus a backward pass
 (about two forwards); an RFG step is one forward-mode pass per perturbed block and tangent (1
