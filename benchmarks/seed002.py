@@ -60,17 +60,18 @@ WSG-RFG-LL 0.227 -> 0.109 (12,000) -> 0.0570 (40,000) but 0.0585 in 56,000 (the 
 0.201 -> 0.0891. More steps at a high rate do not pay: Poisson SG-RFG-G gave 0.0905 in 24,000 steps at 1e-3, 0.111
 in 100,000 at 1e-3 (its loss sat near 1e-3 while the rate was high) and 0.0892 in 40,000 at 3e-4. Several tangents a
 step (the seed's future work) close the gap: SG-RFG-G with 4 tangents, 48,000 steps at 1e-3 (192,000 passes) 0.0641;
-with 8 tangents, 24,000 steps (the same 192,000 passes) 0.0524 (1.24x the seed's one-tangent figure); SG-RFG-L
-reached 0.0536 in 36,000 steps (144,000 passes). A larger Adam beta1 (`--momentum`, averaging one-tangent estimates
-over more steps) helps short runs only: SG-RFG-G in 16,000 steps at 1e-3 gave 0.101 at beta1 0.9, 0.094 at 0.99,
-0.163 at 0.999 (0.276 at 0.99 and 3e-3), but at 0.99 SG-RFG-L in 64,000 steps gave 0.0503 (0.0502 at 0.9) and
-WSG-RFG-LL in 40,000 0.0575 (0.0570 at 0.9); the table keeps beta1 0.9. The seed's plain step instead of Adam was no
-better in a scratch sweep (Mexican hat SG-RFG-G, 3,000 steps: 0.075 at eta 0.1, divergence at 0.3). RFG-G costs
-about one BP step a step here (torch forward mode on a CPU), not the seed's 0.34x; RFG-L one pass per layer, each
-leaving the layers its block does not reach without tangents. Exports: the IF quantizer keeps every hidden file
-weight within the cap it picks among 15, 31, 63 and 127 (`loihi.best_weight_max`); at the old 8-bit weights the
-first layer left the held input few levels (fixed point against the float SNN: Mexican hat 0.143, DeepONet 0.794,
-SepONet 0.991 before; the figures above after)."""
+with 8 tangents, 24,000 steps (the same 192,000 passes) 0.0524 (1.24x the seed's one-tangent figure); at the 256,000
+passes of SG-RFG-L's 64,000 one-tangent steps (0.0502), 2 tangents over 32,000 steps reach 0.0446 (1.29x) and 4 over
+16,000 steps 0.0473 (1.36x): layer-wise, the best split is fewer tangents than RFG-G's 8. A larger Adam beta1
+(`--momentum`, averaging one-tangent estimates over more steps) helps short runs only: SG-RFG-G in 16,000 steps at
+1e-3 gave 0.101 at beta1 0.9, 0.094 at 0.99, 0.163 at 0.999 (0.276 at 0.99 and 3e-3), but at 0.99 SG-RFG-L in 64,000
+steps gave 0.0503 (0.0502 at 0.9) and WSG-RFG-LL in 40,000 0.0575 (0.0570 at 0.9); the table keeps beta1 0.9. The
+seed's plain step instead of Adam was no better in a scratch sweep (Mexican hat SG-RFG-G, 3,000 steps: 0.075 at eta
+0.1, divergence at 0.3). RFG-G costs about one BP step a step here (torch forward mode on a CPU), not the seed's
+0.34x; RFG-L one pass per layer, each leaving the layers its block does not reach without tangents. Exports: the IF
+quantizer keeps every hidden file weight within the cap it picks among 15, 31, 63 and 127 (`loihi.best_weight_max`);
+at the old 8-bit weights the first layer left the held input few levels (fixed point against the float SNN: Mexican
+hat 0.143, DeepONet 0.794, SepONet 0.991 before; the figures above after)."""
 
 
 def paper_row(row: str) -> str:
