@@ -36,7 +36,7 @@ from loihi_pinn.models.spiking_mlp import SpikingMLP  # noqa: E402
 from loihi_pinn.problems import operator_data as od  # noqa: E402
 from loihi_pinn.runtime import Runner  # noqa: E402
 from loihi_pinn.runtime.operator_nets import OperatorRunner  # noqa: E402
-from loihi_pinn.training.direct_snn import operator_loss, regression_loss, train_direct  # noqa: E402
+from loihi_pinn.training.direct_snn import DEFAULT_MOMENTUM, operator_loss, regression_loss, train_direct  # noqa: E402
 
 T = 32
 HERE_ROOT = RESULTS_DIR.parent.parent
@@ -170,7 +170,7 @@ TASKS = {"mexican_hat": mexican_hat_task, "poisson": poisson_task, "seponet": se
 
 
 def train_rows(task: str, rows: list[str], steps: int, seed: int, lr: float | None = None, tangents: int = 1,
-               momentum: float = 0.9) -> None:
+               momentum: float = DEFAULT_MOMENTUM) -> None:
     """Train, evaluate and save each row (RFG with ``tangents`` > 1: saved as 'ROW xK', beside
     the seed's one-tangent row); SG-BP is also exported and run on Lava."""
     for row in rows:
@@ -291,9 +291,9 @@ def figures() -> list[str]:
 def report() -> None:
     lines = ["## 10. Directly trained SNNs: surrogate gradients and randomized forward gradients (seed 002)", "",
              "`.venv/bin/python benchmarks/seed002.py TASK --rows ... --steps N` per task (each row's steps below), "
-             "then `... report`. IF neurons (reset by subtraction, threshold 1), T = 32, Adam (beta1 0.9 where "
-             "the row names no other: `--momentum`) with a cosine schedule, one torch thread, the seed's set-ups "
-             "(`benchmarks/seed002.py` docstring). Rel L2 on test "
+             "then `... report`. IF neurons (reset by subtraction, threshold 1), T = 32, Adam (beta1 "
+             f"{DEFAULT_MOMENTUM:g} where the row names no other: `--momentum`) with a cosine schedule, one "
+             "torch thread, the seed's set-ups (`benchmarks/seed002.py` docstring). Rel L2 on test "
              "data; for operators over all test functions at once and, in brackets, the mean of each function's "
              "own rel L2. Cost per method measured in the same run: passes and CPU seconds for the whole "
              "training (this process's CPU time; the machine is shared). BP: a forward and a backward pass per "
@@ -315,8 +315,8 @@ def report() -> None:
             ours = f"{r['rel_l2']:.4f}" + (f" ({r['rel_l2_mean_per_function']:.4f})" if "rel_l2_mean_per_function" in r else "")
             ratio = f"{r['rel_l2'] / paper:.2f}" if paper else "-"
             lr = r.get("lr", LR[parse(row)[1]])
-            beta1 = r.get("momentum", 0.9)
-            name = row.replace(" x", ", tangents ") + (f", beta1 {beta1:g}" if beta1 != 0.9 else "")
+            beta1 = r.get("momentum", DEFAULT_MOMENTUM)
+            name = row.replace(" x", ", tangents ") + (f", beta1 {beta1:g}" if beta1 != DEFAULT_MOMENTUM else "")
             lines.append(f"| {name} | {paper if paper else '-'} | {ours} | {ratio} | {r['steps']} | {lr:g} | "
                          f"{r['forward_passes']} + {r['backward_passes']} | {r['jvp_passes']} | "
                          f"{r['cpu_seconds']:.0f} | {1000 * r['cpu_seconds'] / r['steps']:.1f} | {machine_of[r['date']]} |")
@@ -351,7 +351,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, help=f"initial Adam learning rate (default by method: {LR})")
     parser.add_argument("--tangents", type=int, default=1, help="RFG: random tangents a step and block (the seed: 1)")
-    parser.add_argument("--momentum", type=float, default=0.9, help="Adam's beta1 (RFG: larger averages more steps)")
+    parser.add_argument("--momentum", type=float, default=DEFAULT_MOMENTUM,
+                        help="Adam's beta1 (RFG: larger averages more steps)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.task == "report":

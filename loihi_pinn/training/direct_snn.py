@@ -33,6 +33,7 @@ from loihi_pinn.errors import InputError
 from .forward_gradient import forward_gradient
 
 METHODS = ("bp", "rfg-g", "rfg-l")
+DEFAULT_MOMENTUM = 0.9           # Adam's beta1 (torch's default)
 
 
 @dataclass
@@ -45,8 +46,8 @@ class DirectResult:
     method: str
     local_loss: bool
     steps: int
-    tangents: int = 1
-    momentum: float = 0.9
+    tangents: int
+    momentum: float
     losses: list[float] = field(default_factory=list)
     forward_passes: int = 0
     backward_passes: int = 0
@@ -90,7 +91,7 @@ def _batches(data: tuple, batch_size: int | None, generator: torch.Generator):
 
 
 def train_direct(model: nn.Module, loss_fn: Callable, data: tuple, *, shared: tuple = (), method: str = "bp",
-                 steps: int = 2000, tangents: int = 1, momentum: float = 0.9,
+                 steps: int = 2000, tangents: int = 1, momentum: float = DEFAULT_MOMENTUM,
                  lr: float = 1e-3, final_lr: float = 1e-5, batch_size: int | None = None, local_loss: bool = False,
                  seed: int = 0, log_every: int = 50, progress: bool = True) -> DirectResult:
     """Train ``model`` (a ``SpikingMLP`` or spiking operator; ``layer_groups()`` gives the blocks
